@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+#
+# taskscope build. The BPF side follows libbpf-bootstrap's pipeline:
+#   bpf/X.bpf.c --clang--> X.tmp.bpf.o --bpftool gen object--> X.bpf.o
+#               --bpftool gen skeleton--> X.skel.h (included by user/lib)
+# Everything lands in $(OUTPUT) (default .output/); `make V=1` shows commands.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+OUTPUT ?= .output
+override OUTPUT := $(abspath $(OUTPUT))
+
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+AR ?= ar
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+# Supply VMLINUX_H=path to build without reading the host's BTF.
+VMLINUX_H ?= $(OUTPUT)/vmlinux.h
+PREFIX ?= /usr/local
+DESTDIR ?=
+KERNELS ?= all
+FUZZ_SECONDS ?= 60
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+ifeq ($(V),1)
+	Q :=
+	msg :=
+else
+	Q := @
+	msg = @printf '  %-9s %s\n' "$(1)" "$(patsubst $(OUTPUT)/%,%,$(2))";
+	MAKEFLAGS += --no-print-directory
+endif
+
+WARNINGS := -Wall -Wextra -Werror
+# BPF_PROG() hands every program an unused ctx; that warning alone is off.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARNINGS) \
+	-Wno-unused-parameter \
+	-I$(dir $(VMLINUX_H)) -Iinclude -Ibpf
+USER_CFLAGS := -std=gnu11 -g -O2 $(WARNINGS) -Wformat=2 -Wshadow -Wvla \
+	-Wmissing-prototypes -Wstrict-prototypes -D_GNU_SOURCE \
+	-DTASKSCOPE_VERSION='"$(VERSION)"' \
+	-Iinclude -Iuser/lib -I$(OUTPUT)/bpf $(CFLAGS)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+LIBS := -lbpf -lelf -lz -ljansson $(LDLIBS)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard user/lib/*.c)
+DAEMON_SRCS := $(wildcard user/taskscoped/*.c)
+CLI_SRCS := $(wildcard user/taskscope/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+KTEST_SRCS := $(wildcard tests/kernel/*.c)
+KTEST_HELPERS := $(wildcard tests/kernel/lib/*.c)
+
+# One "flavour" per build dir: plain, and ASan+UBSan for the unit tests.
+obj = $(patsubst %.c,$(OUTPUT)/$(if $(1),$(1)/)%.o,$(2))
+
+LIB := $(OUTPUT)/lib/libtaskscope.a
+LIB_SAN := $(OUTPUT)/san/lib/libtaskscope.a
+DAEMON := $(OUTPUT)/taskscoped
+CLI := $(OUTPUT)/taskscope
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/unit/%,$(UNIT_SRCS))
+KTEST_BINS := $(patsubst tests/kernel/%.c,$(OUTPUT)/tests/kernel/%,$(KTEST_SRCS))
+
+.PHONY: all deps check check-unit check-kernel check-policy demo install \
+	clean distclean bench fuzz format
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(DAEMON) $(CLI)
+
+# --- BPF --------------------------------------------------------------------
+
+ifeq ($(VMLINUX_H),$(OUTPUT)/vmlinux.h)
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)if [ ! -r $(VMLINUX_BTF) ]; then \
+		echo "error: cannot read '$(VMLINUX_BTF)': build a kernel with CONFIG_DEBUG_INFO_BTF=y or pass VMLINUX_H=path" >&2; \
+		exit 1; fi
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+endif
+
+$(OUTPUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bpf/%.bpf.o: $(OUTPUT)/bpf/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# --- user space ---------------------------------------------------------------
+
+# Every user object may include a skeleton; generate them first.
+$(OUTPUT)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/san/%.o: %.c | $(SKELS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(call obj,,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(LIB_SAN): $(call obj,san,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(DAEMON): $(call obj,,$(DAEMON_SRCS)) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(CLI): $(call obj,,$(CLI_SRCS)) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(OUTPUT)/san/tests/unit/%: $(OUTPUT)/san/tests/unit/%.o $(LIB_SAN)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(OUTPUT)/tests/kernel/%: $(OUTPUT)/tests/kernel/%.o \
+		$(call obj,,$(KTEST_HELPERS)) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(OUTPUT)/tests/kernel/%.o: USER_CFLAGS += -Itests/kernel/lib
+
+$(OUTPUT) $(OUTPUT)/bpf:
+	$(Q)mkdir -p $@
+
+# --- tests --------------------------------------------------------------------
+
+# `check` and `demo` are the README quick start: they install what they need.
+check: deps
+	$(Q)$(MAKE) check-unit check-policy check-kernel
+
+check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
+	$(Q)tests/unit/run $(UNIT_BINS)
+	$(Q)echo "  (again under ASan+UBSan)"
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		tests/unit/run $(UNIT_SAN_BINS)
+
+check-policy: $(CLI)
+	$(Q)$(CLI) policy check policy/*.json
+
+check-kernel: all $(KTEST_BINS)
+	$(Q)tools/vmtest --output $(OUTPUT) --kernel $(KERNELS) -- tests/kernel/run
+
+demo: deps
+	$(Q)$(MAKE) all $(KTEST_BINS)
+	$(Q)tools/demo --output $(OUTPUT)
+
+deps:
+	$(Q)tools/deps
+
+# --- install ------------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/taskscope
+	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/taskscoped
+	install -d $(DESTDIR)$(PREFIX)/share/taskscope/policy
+	install -m 0644 policy/*.json $(DESTDIR)$(PREFIX)/share/taskscope/policy/
+
+format:
+	clang-format -i $(wildcard include/*.h bpf/*.[ch] user/*/*.[ch] tests/*/*.c)
+
+# The kernel cache (downloaded Debian kernels) survives `clean`.
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)find $(OUTPUT) -mindepth 1 -maxdepth 1 ! -name vm -exec rm -rf {} + 2>/dev/null || true
+
+distclean:
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

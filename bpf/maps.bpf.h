@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Maps shared by every taskscope hook. Semantics: include/taskscope.h. */
+#ifndef TS_MAPS_BPF_H
+#define TS_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "taskscope.h"
+
+/* Sizes userspace may raise before load (bpf_map__set_max_entries). */
+#define TS_MAX_TASKS 4096
+#define TS_MAX_PATH_RULES 65536
+#define TS_MAX_NET_RULES 16384
+#define TS_EVENTS_BYTES (1u << 20)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ts_member);
+} ts_members SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_MAX_TASKS);
+	__type(key, __u64);
+	__type(value, struct ts_task);
+} ts_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, TS_MAX_PATH_RULES);
+	__type(key, struct ts_path_key);
+	__type(value, struct ts_path_rule);
+} ts_path_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TS_EVENTS_BYTES);
+} ts_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TS_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ts_stats SEC(".maps");
+
+/* d_path() needs room for a whole PATH_MAX path even though a rule key
+ * holds TS_PATH_MAX bytes: the path is written straight into key.path and
+ * runs on into path_tail, so a long path still looks up its directory
+ * rules by its first TS_PATH_MAX bytes. */
+#define TS_D_PATH_BUF 4096
+struct ts_scratch {
+	struct ts_path_key key;
+	char path_tail[TS_D_PATH_BUF - TS_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_scratch);
+} ts_scratch_map SEC(".maps");
+
+#endif /* TS_MAPS_BPF_H */
