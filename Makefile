@@ -152,7 +152,7 @@ $(OUTPUT) $(OUTPUT)/bpf:
 
 # `check` and `demo` are the README quick start: they install what they need.
 check: deps
-	$(Q)$(MAKE) check-unit check-policy check-kernel
+	$(Q)$(MAKE) check-unit check-kernel
 
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
 	$(Q)tests/unit/run $(UNIT_BINS)
