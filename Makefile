@@ -181,7 +181,8 @@ install: all
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/taskscope
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/taskscoped
 	install -d $(DESTDIR)$(PREFIX)/share/taskscope/policy
-	install -m 0644 policy/*.json $(DESTDIR)$(PREFIX)/share/taskscope/policy/
+	$(if $(wildcard policy/*.json),install -m 0644 $(wildcard policy/*.json) \
+		$(DESTDIR)$(PREFIX)/share/taskscope/policy/)
 
 format:
 	clang-format -i $(wildcard include/*.h bpf/*.[ch] user/*/*.[ch] tests/*/*.c)
