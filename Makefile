@@ -47,9 +47,13 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 LIBS := -lbpf -lelf -lz -ljansson $(LDLIBS)
 
-BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.skel.h,$(BPF_SRCS))
+# bpf/*.bpf.c link into one object, taskscope.bpf.o: bpf/maps.bpf.c
+# defines the maps, the others declare them extern (bpf/maps.bpf.h).
+# The definitions go first: bpftool 7.1's linker cannot resolve an extern
+# map declared before its definition.
+BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_TMP_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.tmp.bpf.o,$(BPF_SRCS))
+SKELS := $(OUTPUT)/bpf/taskscope.skel.h
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 DAEMON_SRCS := $(wildcard user/taskscoped/*.c)
@@ -91,9 +95,9 @@ $(OUTPUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c $(VMLINUX_H) | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUTPUT)/bpf/%.bpf.o: $(OUTPUT)/bpf/%.tmp.bpf.o
+$(OUTPUT)/bpf/taskscope.bpf.o: $(BPF_TMP_OBJS)
 	$(call msg,GEN-OBJ,$@)
-	$(Q)$(BPFTOOL) gen object $@ $<
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -95,4 +95,39 @@ static __always_inline struct ts_path_rule *ts_path_lookup(struct ts_scratch *s,
 	return bpf_map_lookup_elem(&ts_path_rules, &s->key);
 }
 
+/* Step 4 for an address: the longest-prefix network rule (or none); its
+ * port ranges are tried in order, expired ones skipped. */
+static __always_inline void ts_net_decide(const struct ts_net_rule *r, __u16 port, __u64 now,
+					  struct ts_decision *d)
+{
+	int i;
+
+	d->allow = 0;
+	d->rule_id = 0;
+	d->reason = TS_REASON_NO_RULE;
+	if (!r)
+		return;
+	for (i = 0; i < TS_NET_PORTS; i++) {
+		const struct ts_port_range *p = &r->ports[i];
+
+		if ((__u32)i >= r->count)
+			break;
+		if (p->expires_ns && now >= p->expires_ns)
+			continue;
+		if (port < p->lo || port > p->hi)
+			continue;
+		d->rule_id = p->rule_id;
+		d->reason = TS_REASON_RULE;
+		d->allow = p->action == TS_ACTION_ALLOW;
+		return;
+	}
+}
+
+static __always_inline struct ts_net_rule *ts_net_lookup(struct ts_net_key *key, __u64 id)
+{
+	ts_key_set_task(&key->task_hi, &key->task_lo, id);
+	key->prefixlen = TS_KEY_TASK_BITS + 128;
+	return bpf_map_lookup_elem(&ts_net_rules, key);
+}
+
 #endif /* TS_DECIDE_BPF_H */

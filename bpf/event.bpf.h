@@ -5,6 +5,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include "decide.bpf.h"
+#include "errno.bpf.h"
 
 struct ts_outcome {
 	__u8 verdict; /* enum ts_verdict */
@@ -103,6 +104,36 @@ static __always_inline void ts_event_path(struct ts_event *e, const char *path, 
 	bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
 	if (len > TS_EVENT_PATH_MAX)
 		e->flags |= TS_EVENT_F_TRUNCATED;
+}
+
+/*
+ * Conclude a decision that has no path or address to report (tamper
+ * guards, refused forks, unknown socket families) and log it when due.
+ * Returns what the hook returns.
+ */
+static __always_inline int ts_finish(struct ts_ctx *c, const struct ts_decision *d, __u8 kind,
+				     __u8 op, int deny_errno, __u32 peer_pid, __u16 family)
+{
+	struct ts_outcome o = ts_conclude(c, d, kind, deny_errno);
+	struct ts_event *e;
+
+	if (!o.log)
+		return o.ret;
+	e = ts_event_start(c, d, &o, kind, op);
+	if (!e)
+		return o.ret;
+	e->peer_pid = peer_pid;
+	e->family = family;
+	bpf_ringbuf_submit(e, 0);
+	return o.ret;
+}
+
+/* Refuse `op` for `reason`, whatever the rules say. */
+static __always_inline int ts_refuse(struct ts_ctx *c, __u8 reason, __u8 op, __u32 peer_pid)
+{
+	struct ts_decision d = { .reason = reason };
+
+	return ts_finish(c, &d, TS_KIND_GUARD, op, EPERM, peer_pid, 0);
 }
 
 #endif /* TS_EVENT_BPF_H */

@@ -88,6 +88,8 @@ enum ts_op {
 	TS_OP_LINK,
 	TS_OP_SYMLINK,
 	TS_OP_MKNOD,
+	TS_OP_CHMOD,
+	TS_OP_CHOWN,
 	TS_OP_CONNECT,
 	TS_OP_SENDMSG,
 	TS_OP_SOCKET,
@@ -96,6 +98,7 @@ enum ts_op {
 	TS_OP_KILL,
 	TS_OP_USERNS,
 	TS_OP_MOUNT,
+	TS_OP_CHROOT,
 	TS_OP_FORK,
 	TS_OP_MAX,
 };
@@ -243,6 +246,14 @@ struct ts_event {
 	__u8 addr[16];
 	char comm[TS_COMM_LEN];
 	char path[TS_EVENT_PATH_MAX]; /* file, exec or unix socket path */
+};
+
+/* Singleton (index 0) of array map "ts_enroll": the request the enroll
+ * iterator serves (tag every live thread of `tgid` with `task_id`). */
+struct ts_enroll_req {
+	__u64 task_id;
+	__u32 tgid;
+	__u32 tagged; /* out: threads tagged by the last pass */
 };
 
 /* Record written by iter/task program "ts_iter_members": one per tagged

@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "ktest.h"
+#include "ts_keys.h"
 #include "ts_log.h"
 
 #define EVENT_QUEUE 4096
 
 struct ts_kernel *kt_kernel;
 static bool case_failed;
+static const char *case_skipped;
 static const char *case_name;
 
 /* Events read from the ring buffer and not yet claimed by a test. */
@@ -104,6 +108,67 @@ int kt_task_create(__u64 id)
 	return err;
 }
 
+void kt_skip(const char *why)
+{
+	case_skipped = why;
+}
+
+void kt_task_update(__u64 id, void (*edit)(struct ts_task *t, void *arg), void *arg)
+{
+	struct ts_task t;
+	int err = ts_kernel_task_get(kt_kernel, id, &t);
+
+	KT_EXPECT(!err, "cannot read task state: %s", strerror(-err));
+	if (err)
+		return;
+	edit(&t, arg);
+	err = ts_kernel_task_set(kt_kernel, id, &t);
+	KT_EXPECT(!err, "cannot write task state: %s", strerror(-err));
+}
+
+int kt_deny_path(__u64 id, const char *path, __u32 rule_id)
+{
+	struct ts_path_rule r = {
+		.now = { .rule_id = rule_id, .action = TS_ACTION_DENY },
+	};
+	int err;
+
+	if (path[0] && path[strlen(path) - 1] != '/')
+		r.now.flags = TS_RULE_F_EXACT;
+	err = ts_kernel_path_rule_set(kt_kernel, id, path, &r);
+	KT_EXPECT(!err, "cannot add rule '%s': %s", path, strerror(-err));
+	return err;
+}
+
+int kt_net_rule(__u64 id, const char *addr, unsigned int bits, __u16 lo, __u16 hi, bool allow,
+		__u32 rule_id)
+{
+	struct ts_net_rule r = {};
+	__u8 a[16] = {};
+	struct in_addr v4;
+	int err;
+
+	if (inet_pton(AF_INET, addr, &v4) == 1) {
+		ts_addr_v4_mapped(a, v4.s_addr);
+		bits += 96;
+	} else if (inet_pton(AF_INET6, addr, a) != 1) {
+		KT_EXPECT(0, "bad address '%s'", addr);
+		return -EINVAL;
+	}
+	/* Add to what the network already has: ranges are tried in order. */
+	ts_kernel_net_rule_get(kt_kernel, id, a, bits, &r);
+	if (r.count >= TS_NET_PORTS)
+		return -E2BIG;
+	r.ports[r.count].lo = lo;
+	r.ports[r.count].hi = hi;
+	r.ports[r.count].rule_id = rule_id;
+	r.ports[r.count].action = allow ? TS_ACTION_ALLOW : TS_ACTION_DENY;
+	r.count++;
+	err = ts_kernel_net_rule_set(kt_kernel, id, a, bits, &r);
+	KT_EXPECT(!err, "cannot add network rule '%s': %s", addr, strerror(-err));
+	return err;
+}
+
 int kt_allow_path(__u64 id, const char *path, __u32 access, __u32 rule_id)
 {
 	struct ts_path_rule r = {
@@ -167,6 +232,47 @@ int kt_wait(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
+int kt_run(__u64 task_id, int (*fn)(void *arg), void *arg)
+{
+	pid_t pid = kt_spawn(task_id, fn, arg);
+
+	return pid < 0 ? -1 : kt_wait(pid);
+}
+
+int kt_open_errno(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+int kt_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+__u64 kt_tag_of(pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	__u64 id = 0;
+
+	if (pidfd < 0)
+		return 0;
+	ts_kernel_member_of(kt_kernel, pidfd, &id);
+	close(pidfd);
+	return id;
+}
+
 struct exec_args {
 	const char *path;
 	char *const *argv;
@@ -208,6 +314,22 @@ int kt_exec_errno(__u64 task_id, const char *path, char *const argv[])
 	if (n == sizeof(err))
 		return err;
 	return status == 0 ? 0 : -1;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void kt_rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 int kt_mkdirs(const char *path)
@@ -258,12 +380,18 @@ cleanup:
 
 int kt_main(const char *suite, const struct kt_case *cases)
 {
-	int passed = 0, failed = 0, err;
+	return kt_main_opts(suite, cases, NULL);
+}
+
+int kt_main_opts(const char *suite, const struct kt_case *cases,
+		 const struct ts_kernel_opts *opts)
+{
+	int passed = 0, failed = 0, skipped = 0, err;
 	const struct kt_case *c;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ts_log_set_prog(suite);
-	err = ts_kernel_open(NULL, &kt_kernel);
+	err = ts_kernel_open(opts, &kt_kernel);
 	if (!err)
 		err = ts_kernel_events_subscribe(kt_kernel, on_event, NULL);
 	if (err) {
@@ -274,9 +402,13 @@ int kt_main(const char *suite, const struct kt_case *cases)
 	for (c = cases; c->name; c++) {
 		case_name = c->name;
 		case_failed = false;
+		case_skipped = NULL;
 		kt_events_drain();
 		c->fn();
-		if (case_failed) {
+		if (case_skipped && !case_failed) {
+			skipped++;
+			printf("skip %s: %s (%s)\n", suite, c->name, case_skipped);
+		} else if (case_failed) {
 			failed++;
 			printf("FAIL %s: %s\n", suite, c->name);
 		} else {
@@ -285,6 +417,8 @@ int kt_main(const char *suite, const struct kt_case *cases)
 		}
 	}
 	ts_kernel_close(kt_kernel);
+	if (skipped)
+		printf("%d skipped\n", skipped);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

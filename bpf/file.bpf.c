@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * file: opens by f_mode, and the namespace operations that change what a
+ * path names (create, truncate, unlink, mkdir, rmdir, rename, link, symlink,
+ * mknod, chmod, chown), each as write access to the path it changes.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "path.bpf.h"
+
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+#define FMODE_EXEC 0x20
+#define __FMODE_EXEC 0x20 /* in f_flags: opened by execve() or uselib() */
+
+SEC("lsm/file_open")
+int BPF_PROG(ts_file_open, struct file *file)
+{
+	struct ts_scratch *s;
+	unsigned int fmode;
+	struct ts_ctx c;
+	__u32 want = 0;
+
+	if (!ts_current_member(&c))
+		return 0;
+	s = ts_scratch();
+	if (!s)
+		return -EACCES;
+	fmode = BPF_CORE_READ(file, f_mode);
+	/* The binary and its ELF interpreter open for exec during execve:
+	 * bprm_check_security decides the binary, and the interpreter comes
+	 * with it. */
+	if ((fmode & FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & __FMODE_EXEC))
+		return 0;
+	if (fmode & FMODE_READ)
+		want |= TS_ACCESS_READ;
+	if (fmode & FMODE_WRITE)
+		want |= TS_ACCESS_WRITE;
+	if (!want)
+		return 0; /* O_PATH: names a file, reads nothing */
+	return ts_path_check(&c, s, ts_file_path(s, file), want, ts_unlinked(file->f_path.dentry),
+			     TS_KIND_FILE, TS_OP_OPEN, EACCES);
+}
+
+/* Write access to `dentry` on `mnt` (+ "/leaf"), for a path_* hook. */
+static __always_inline int ts_path_write(struct vfsmount *mnt, struct dentry *dentry,
+					 struct dentry *leaf, __u32 want, __u8 op)
+{
+	struct ts_scratch *s;
+	struct ts_ctx c;
+
+	if (!ts_current_member(&c))
+		return 0;
+	s = ts_scratch();
+	if (!s)
+		return -EACCES;
+	return ts_path_check(&c, s, ts_walk_path(s, mnt, dentry, leaf), want, false,
+			     TS_KIND_FILE, op, EACCES);
+}
+
+static __always_inline int ts_dir_entry(const struct path *dir, struct dentry *dentry, __u8 op)
+{
+	return ts_path_write(BPF_CORE_READ(dir, mnt), BPF_CORE_READ(dir, dentry), dentry,
+			     TS_ACCESS_WRITE, op);
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(ts_path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev)
+{
+	/* Also every open(O_CREAT) that creates a file. */
+	return ts_dir_entry(dir, dentry, TS_OP_MKNOD);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(ts_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode)
+{
+	return ts_dir_entry(dir, dentry, TS_OP_MKDIR);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(ts_path_rmdir, const struct path *dir, struct dentry *dentry)
+{
+	return ts_dir_entry(dir, dentry, TS_OP_RMDIR);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(ts_path_unlink, const struct path *dir, struct dentry *dentry)
+{
+	return ts_dir_entry(dir, dentry, TS_OP_UNLINK);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(ts_path_symlink, const struct path *dir, struct dentry *dentry,
+	     const char *old_name)
+{
+	return ts_dir_entry(dir, dentry, TS_OP_SYMLINK);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(ts_path_truncate, const struct path *path)
+{
+	return ts_path_write(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), NULL,
+				    TS_ACCESS_WRITE, TS_OP_TRUNCATE);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(ts_path_chmod, const struct path *path, umode_t mode)
+{
+	return ts_path_write(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), NULL,
+				    TS_ACCESS_WRITE, TS_OP_CHMOD);
+}
+
+SEC("lsm/path_chown")
+int BPF_PROG(ts_path_chown, const struct path *path)
+{
+	return ts_path_write(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), NULL,
+				    TS_ACCESS_WRITE, TS_OP_CHOWN);
+}
+
+/* A new name for an existing file must not widen access to it: the member
+ * needs read and write on the file itself, and write where the name goes.
+ * So a file the task may not touch cannot be linked into an allowed place. */
+SEC("lsm/path_link")
+int BPF_PROG(ts_path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry)
+{
+	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
+	int ret;
+
+	ret = ts_path_write(mnt, old_dentry, NULL, TS_ACCESS_READ | TS_ACCESS_WRITE, TS_OP_LINK);
+	return ret ?: ts_dir_entry(new_dir, new_dentry, TS_OP_LINK);
+}
+
+/* Moving a file changes both names: write access to both. */
+SEC("lsm/path_rename")
+int BPF_PROG(ts_path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry)
+{
+	int ret;
+
+	ret = ts_dir_entry(old_dir, old_dentry, TS_OP_RENAME);
+	return ret ?: ts_dir_entry(new_dir, new_dentry, TS_OP_RENAME);
+}
