@@ -45,7 +45,7 @@ USER_CFLAGS := -std=gnu11 -g -O2 $(WARNINGS) -Wformat=2 -Wshadow -Wvla \
 	-Iinclude -Iuser/lib -I$(OUTPUT)/bpf $(CFLAGS)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-LIBS := -lbpf -lelf -lz -ljansson $(LDLIBS)
+LIBS := -lbpf -lelf -lz -ljansson -lpthread $(LDLIBS)
 
 # bpf/*.bpf.c link into one object, taskscope.bpf.o: bpf/maps.bpf.c
 # defines the maps, the others declare them extern (bpf/maps.bpf.h).

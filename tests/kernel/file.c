@@ -300,6 +300,66 @@ static void io_uring_openat_denied(void)
 	KT_EXPECT_EQ(kt_run(id, uring_open, ROOT "/ro/b.txt"), 0);
 }
 
+static void set_audit_quiet(struct ts_task *t, void *arg)
+{
+	(void)arg;
+	t->mode = TS_MODE_AUDIT;
+	t->log_allow = 0;
+}
+
+static void set_quiet(struct ts_task *t, void *arg)
+{
+	(void)arg;
+	t->log_allow = 0;
+}
+
+/* Denials are always logged; allows only when the task asks. */
+static void allows_logged_per_flags(void)
+{
+	__u64 id = kt_task_id();
+	struct ts_event e;
+
+	fresh_tree();
+	kt_task_create(id);
+	kt_task_update(id, set_quiet, NULL);
+	kt_allow_path(id, DIR_RW, TS_ACCESS_READ, 2);
+	KT_EXPECT_EQ(kt_run(id, open_read, DIR_RW "f1"), 0);
+	KT_EXPECT(!kt_event_wait(id, TS_OP_OPEN, 0, 300, &e), "a quiet allow was logged");
+	KT_EXPECT_EQ(kt_run(id, open_write, DIR_RW "f1"), EACCES);
+	expect_event(id, TS_OP_OPEN, TS_VERDICT_DENY, TS_REASON_RULE, 2, DIR_RW "f1");
+}
+
+/* Audit mode allows what the rules deny, and says so. */
+static void audit_mode_allows_and_logs(void)
+{
+	__u64 id = kt_task_id();
+	struct ts_task t;
+
+	fresh_tree();
+	kt_task_create(id);
+	kt_task_update(id, set_audit_quiet, NULL);
+	KT_EXPECT_EQ(kt_run(id, open_write, SECRET "x"), 0);
+	expect_event(id, TS_OP_OPEN, TS_VERDICT_AUDIT, TS_REASON_NO_RULE, 0, SECRET "x");
+	KT_EXPECT(!ts_kernel_task_get(kt_kernel, id, &t), "task state");
+	KT_EXPECT_EQ(t.denied[TS_KIND_FILE], 1);
+}
+
+static void too_long_rule_refused(void)
+{
+	char path[TS_PATH_MAX + 8];
+	__u64 id = kt_task_id();
+	struct ts_path_rule r = { .now = { .rule_id = 1, .action = TS_ACTION_ALLOW } };
+	size_t n, m;
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	kt_task_create(id);
+	KT_EXPECT_EQ(ts_kernel_path_rule_set(kt_kernel, id, path, &r), -ENAMETOOLONG);
+	KT_EXPECT(!ts_kernel_rule_count(kt_kernel, id, &n, &m), "rule count");
+	KT_EXPECT_EQ(n, 0);
+}
+
 static void untagged_unaffected(void)
 {
 	__u64 id = kt_task_id();
@@ -324,6 +384,9 @@ int main(void)
 		{ "walker agrees with d_path across mounts",
 		  walker_agrees_with_d_path_across_mounts },
 		{ "io_uring openat denied", io_uring_openat_denied },
+		{ "allows logged per the task's flags", allows_logged_per_flags },
+		{ "audit mode allows and logs", audit_mode_allows_and_logs },
+		{ "a rule longer than a key is refused", too_long_rule_refused },
 		{ "untagged process unaffected", untagged_unaffected },
 		{ 0 },
 	};

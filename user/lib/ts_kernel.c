@@ -176,8 +176,9 @@ static int pin_all(struct ts_kernel *k)
 		if (err)
 			ts_err("cannot pin program at '%s': %s", path, strerror(-err));
 	}
-	/* Links last, and renamed into place: "links/" marks a complete set. */
-	pin_path(tmp, sizeof(tmp), k->pin_dir, NULL, "links.tmp");
+	/* Links last, then renamed into place: "links/" marks a complete set.
+	 * (bpffs refuses names with a dot.) */
+	pin_path(tmp, sizeof(tmp), k->pin_dir, NULL, "links_staging");
 	if (!err)
 		err = mkdir_p(tmp);
 	if (!err)

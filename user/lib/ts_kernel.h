@@ -56,17 +56,15 @@ int ts_kernel_member_of(struct ts_kernel *k, int pidfd, __u64 *id);
 int ts_kernel_members(struct ts_kernel *k, __u64 id, struct ts_member_rec **recs, size_t *n);
 
 /* Insert or replace one path rule (exec, file or unix); -ENAMETOOLONG
- * when the path does not fit a key, never truncated. */
+ * when the path does not fit a key, never truncated. There is no "get":
+ * an LPM trie lookup answers with the longest match, not the key asked
+ * for, so the rules' owner keeps its own copy. */
 int ts_kernel_path_rule_set(struct ts_kernel *k, __u64 id, const char *path,
 			    const struct ts_path_rule *rule);
-int ts_kernel_path_rule_get(struct ts_kernel *k, __u64 id, const char *path,
-			    struct ts_path_rule *rule);
 /* Insert or replace the rule of network `addr`/`prefix_bits` (IPv6 or
  * v4-mapped). */
 int ts_kernel_net_rule_set(struct ts_kernel *k, __u64 id, const __u8 addr[16],
 			   unsigned int prefix_bits, const struct ts_net_rule *rule);
-int ts_kernel_net_rule_get(struct ts_kernel *k, __u64 id, const __u8 addr[16],
-			   unsigned int prefix_bits, struct ts_net_rule *rule);
 /* Rules of task `id` in each map (0: of every task), for leak checks. */
 int ts_kernel_rule_count(struct ts_kernel *k, __u64 id, size_t *path_rules, size_t *net_rules);
 

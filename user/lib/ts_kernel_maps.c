@@ -136,20 +136,6 @@ int ts_kernel_path_rule_set(struct ts_kernel *k, __u64 id, const char *path,
 	return err;
 }
 
-int ts_kernel_path_rule_get(struct ts_kernel *k, __u64 id, const char *path,
-			    struct ts_path_rule *rule)
-{
-	struct ts_path_key key;
-	int err = path_key(id, path, &key);
-
-	if (err)
-		return err;
-	/* An exact lookup: LPM lookups return the longest match instead. */
-	if (bpf_map_lookup_elem(k->map_fd[TS_MAP_PATH_RULES], &key, rule))
-		return -errno;
-	return 0;
-}
-
 static int net_key(__u64 id, const __u8 addr[16], unsigned int bits, struct ts_net_key *key)
 {
 	int err = ts_net_key_init(key, id, addr, bits);
@@ -177,19 +163,6 @@ int ts_kernel_net_rule_set(struct ts_kernel *k, __u64 id, const __u8 addr[16],
 		ts_err("cannot insert network rule: %s", strerror(-err));
 	}
 	return err;
-}
-
-int ts_kernel_net_rule_get(struct ts_kernel *k, __u64 id, const __u8 addr[16],
-			   unsigned int prefix_bits, struct ts_net_rule *rule)
-{
-	struct ts_net_key key;
-	int err = net_key(id, addr, prefix_bits, &key);
-
-	if (err)
-		return err;
-	if (bpf_map_lookup_elem(k->map_fd[TS_MAP_NET_RULES], &key, rule))
-		return -errno;
-	return 0;
 }
 
 /*

@@ -45,6 +45,10 @@ int kt_main(const char *suite, const struct kt_case *cases);
 /* The same with the programs opened with `opts`. */
 int kt_main_opts(const char *suite, const struct kt_case *cases,
 		 const struct ts_kernel_opts *opts);
+/* A measurement worth reading in the log: "  info: <suite>: ...". */
+void kt_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Milliseconds on CLOCK_MONOTONIC. */
+long kt_now_ms(void);
 /* Mark the current case skipped (the kernel lacks what it needs). */
 void kt_skip(const char *why);
 
@@ -85,6 +89,9 @@ int kt_exec_errno(__u64 task_id, const char *path, char *const argv[]);
 /* Wait up to `ms` for an event of task `id`, op `op`, from thread group
  * `tgid` (0: any). True and *out filled when one came. */
 bool kt_event_wait(__u64 id, __u8 op, pid_t tgid, int ms, struct ts_event *out);
+/* Wait until no event arrived for `quiet_ms`, then take out and count
+ * the queued events of task `id`. */
+unsigned int kt_events_collect(__u64 id, int quiet_ms);
 /* Drop every event queued so far. */
 void kt_events_drain(void);
 
