@@ -21,6 +21,7 @@ int BPF_PROG(ts_file_open, struct file *file)
 	unsigned int fmode;
 	struct ts_ctx c;
 	__u32 want = 0;
+	long len;
 
 	if (!ts_current_member(&c))
 		return 0;
@@ -39,29 +40,47 @@ int BPF_PROG(ts_file_open, struct file *file)
 		want |= TS_ACCESS_WRITE;
 	if (!want)
 		return 0; /* O_PATH: names a file, reads nothing */
-	return ts_path_check(&c, s, ts_file_path(s, file), want, ts_unlinked(file->f_path.dentry),
-			     TS_KIND_FILE, TS_OP_OPEN, EACCES);
+	len = ts_file_path(s, file);
+	if (ts_is_dir(file->f_path.dentry))
+		len = ts_path_dirify(s, len);
+	return ts_path_check(&c, s, len, want, ts_unlinked(file->f_path.dentry), TS_KIND_FILE,
+			     TS_OP_OPEN, EACCES);
 }
 
-/* Write access to `dentry` on `mnt` (+ "/leaf"), for a path_* hook. */
+/* `want` access to `dentry` on `mnt` (+ "/leaf"), for a path_* hook;
+ * `dir`: the path names a directory. */
 static __always_inline int ts_path_write(struct vfsmount *mnt, struct dentry *dentry,
-					 struct dentry *leaf, __u32 want, __u8 op)
+					 struct dentry *leaf, bool dir, __u32 want, __u8 op)
 {
 	struct ts_scratch *s;
 	struct ts_ctx c;
+	long len;
 
 	if (!ts_current_member(&c))
 		return 0;
 	s = ts_scratch();
 	if (!s)
 		return -EACCES;
-	return ts_path_check(&c, s, ts_walk_path(s, mnt, dentry, leaf), want, false,
-			     TS_KIND_FILE, op, EACCES);
+	len = ts_walk_path(s, mnt, dentry, leaf);
+	if (dir)
+		len = ts_path_dirify(s, len);
+	return ts_path_check(&c, s, len, want, false, TS_KIND_FILE, op, EACCES);
 }
 
-static __always_inline int ts_dir_entry(const struct path *dir, struct dentry *dentry, __u8 op)
+/* Write access to the entry `dentry` of directory `dir`. */
+static __always_inline int ts_dir_entry(const struct path *dir, struct dentry *dentry, bool is_dir,
+					__u8 op)
 {
-	return ts_path_write(BPF_CORE_READ(dir, mnt), BPF_CORE_READ(dir, dentry), dentry,
+	return ts_path_write(BPF_CORE_READ(dir, mnt), BPF_CORE_READ(dir, dentry), dentry, is_dir,
+			     TS_ACCESS_WRITE, op);
+}
+
+/* Write access to the file or directory at `path`. */
+static __always_inline int ts_path_itself(const struct path *path, __u8 op)
+{
+	struct dentry *dentry = BPF_CORE_READ(path, dentry);
+
+	return ts_path_write(BPF_CORE_READ(path, mnt), dentry, NULL, ts_is_dir(dentry),
 			     TS_ACCESS_WRITE, op);
 }
 
@@ -70,53 +89,50 @@ int BPF_PROG(ts_path_mknod, const struct path *dir, struct dentry *dentry, umode
 	     unsigned int dev)
 {
 	/* Also every open(O_CREAT) that creates a file. */
-	return ts_dir_entry(dir, dentry, TS_OP_MKNOD);
+	return ts_dir_entry(dir, dentry, false, TS_OP_MKNOD);
 }
 
 SEC("lsm/path_mkdir")
 int BPF_PROG(ts_path_mkdir, const struct path *dir, struct dentry *dentry, umode_t mode)
 {
-	return ts_dir_entry(dir, dentry, TS_OP_MKDIR);
+	return ts_dir_entry(dir, dentry, true, TS_OP_MKDIR);
 }
 
 SEC("lsm/path_rmdir")
 int BPF_PROG(ts_path_rmdir, const struct path *dir, struct dentry *dentry)
 {
-	return ts_dir_entry(dir, dentry, TS_OP_RMDIR);
+	return ts_dir_entry(dir, dentry, true, TS_OP_RMDIR);
 }
 
 SEC("lsm/path_unlink")
 int BPF_PROG(ts_path_unlink, const struct path *dir, struct dentry *dentry)
 {
-	return ts_dir_entry(dir, dentry, TS_OP_UNLINK);
+	return ts_dir_entry(dir, dentry, false, TS_OP_UNLINK);
 }
 
 SEC("lsm/path_symlink")
 int BPF_PROG(ts_path_symlink, const struct path *dir, struct dentry *dentry,
 	     const char *old_name)
 {
-	return ts_dir_entry(dir, dentry, TS_OP_SYMLINK);
+	return ts_dir_entry(dir, dentry, false, TS_OP_SYMLINK);
 }
 
 SEC("lsm/path_truncate")
 int BPF_PROG(ts_path_truncate, const struct path *path)
 {
-	return ts_path_write(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), NULL,
-				    TS_ACCESS_WRITE, TS_OP_TRUNCATE);
+	return ts_path_itself(path, TS_OP_TRUNCATE);
 }
 
 SEC("lsm/path_chmod")
 int BPF_PROG(ts_path_chmod, const struct path *path, umode_t mode)
 {
-	return ts_path_write(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), NULL,
-				    TS_ACCESS_WRITE, TS_OP_CHMOD);
+	return ts_path_itself(path, TS_OP_CHMOD);
 }
 
 SEC("lsm/path_chown")
 int BPF_PROG(ts_path_chown, const struct path *path)
 {
-	return ts_path_write(BPF_CORE_READ(path, mnt), BPF_CORE_READ(path, dentry), NULL,
-				    TS_ACCESS_WRITE, TS_OP_CHOWN);
+	return ts_path_itself(path, TS_OP_CHOWN);
 }
 
 /* A new name for an existing file must not widen access to it: the member
@@ -129,8 +145,9 @@ int BPF_PROG(ts_path_link, struct dentry *old_dentry, const struct path *new_dir
 	struct vfsmount *mnt = BPF_CORE_READ(new_dir, mnt);
 	int ret;
 
-	ret = ts_path_write(mnt, old_dentry, NULL, TS_ACCESS_READ | TS_ACCESS_WRITE, TS_OP_LINK);
-	return ret ?: ts_dir_entry(new_dir, new_dentry, TS_OP_LINK);
+	ret = ts_path_write(mnt, old_dentry, NULL, false, TS_ACCESS_READ | TS_ACCESS_WRITE,
+			    TS_OP_LINK);
+	return ret ?: ts_dir_entry(new_dir, new_dentry, false, TS_OP_LINK);
 }
 
 /* Moving a file changes both names: write access to both. */
@@ -138,8 +155,9 @@ SEC("lsm/path_rename")
 int BPF_PROG(ts_path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry)
 {
+	bool is_dir = ts_is_dir(old_dentry);
 	int ret;
 
-	ret = ts_dir_entry(old_dir, old_dentry, TS_OP_RENAME);
-	return ret ?: ts_dir_entry(new_dir, new_dentry, TS_OP_RENAME);
+	ret = ts_dir_entry(old_dir, old_dentry, is_dir, TS_OP_RENAME);
+	return ret ?: ts_dir_entry(new_dir, new_dentry, is_dir, TS_OP_RENAME);
 }

@@ -33,6 +33,28 @@ static __always_inline bool ts_unlinked(struct dentry *dentry)
 	return !BPF_CORE_READ(dentry, d_hash.pprev) || !BPF_CORE_READ(dentry, d_inode, __i_nlink);
 }
 
+#define S_IFMT 00170000
+#define S_IFDIR 0040000
+
+static __always_inline bool ts_is_dir(struct dentry *dentry)
+{
+	return (BPF_CORE_READ(dentry, d_inode, i_mode) & S_IFMT) == S_IFDIR;
+}
+
+/* A directory is looked up as "path/", so that a directory rule covers the
+ * directory itself (listing it, removing it), not only what is below it.
+ * Returns the new length. */
+static __always_inline long ts_path_dirify(struct ts_scratch *s, long len)
+{
+	char *buf = s->key.path;
+
+	if (len <= 2 || len >= TS_D_PATH_BUF)
+		return len; /* "/" already ends in '/'; errors stay errors */
+	buf[(len - 1) & TS_WALK_MASK] = '/';
+	buf[len & TS_WALK_MASK] = '\0';
+	return len + 1;
+}
+
 /* d_path() of a file into s->key.path: bytes with the NUL, or -errno. */
 static __always_inline long ts_file_path(struct ts_scratch *s, struct file *f)
 {

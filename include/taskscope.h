@@ -33,6 +33,8 @@
  * The longest match decides alone, so the compiler folds into every rule
  * the access it inherits from shorter allow rules above it, and a deny
  * under an allowed directory simply wins for its subtree.
+ * A directory is looked up as "dir/" (trailing '/', no NUL), so a
+ * directory rule covers the directory itself as well as what is below it.
  * A file with no link left (memfd, deleted) matches only an exact rule.
  * Abstract AF_UNIX names are written "@name"; they never begin with '/'.
  *

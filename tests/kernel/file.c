@@ -204,9 +204,9 @@ static void path_operations_need_write(void)
 	KT_EXPECT_EQ(kt_run(ro, do_unlink, DIR_RW "f2"), EACCES);
 	expect_event(ro, TS_OP_UNLINK, TS_VERDICT_DENY, TS_REASON_RULE, 5, DIR_RW "f2");
 	KT_EXPECT_EQ(kt_run(ro, do_mkdir, DIR_RW "newdir"), EACCES);
-	expect_event(ro, TS_OP_MKDIR, TS_VERDICT_DENY, TS_REASON_RULE, 5, DIR_RW "newdir");
+	expect_event(ro, TS_OP_MKDIR, TS_VERDICT_DENY, TS_REASON_RULE, 5, DIR_RW "newdir/");
 	KT_EXPECT_EQ(kt_run(ro, do_rmdir, DIR_RW "d1"), EACCES);
-	expect_event(ro, TS_OP_RMDIR, TS_VERDICT_DENY, TS_REASON_RULE, 5, DIR_RW "d1");
+	expect_event(ro, TS_OP_RMDIR, TS_VERDICT_DENY, TS_REASON_RULE, 5, DIR_RW "d1/");
 	KT_EXPECT_EQ(kt_run(ro, do_rename, &ren), EACCES);
 	expect_event(ro, TS_OP_RENAME, TS_VERDICT_DENY, TS_REASON_RULE, 5, DIR_RW "f1");
 	KT_EXPECT_EQ(kt_run(ro, do_truncate, DIR_RW "f1"), EACCES);
@@ -300,6 +300,27 @@ static void io_uring_openat_denied(void)
 	KT_EXPECT_EQ(kt_run(id, uring_open, ROOT "/ro/b.txt"), 0);
 }
 
+static int list_dir(void *path)
+{
+	return kt_open_errno(path, O_RDONLY | O_DIRECTORY);
+}
+
+/* Directories are looked up as "dir/": a directory rule covers the
+ * directory itself, a rule on a file inside it does not. */
+static void directory_rule_covers_the_directory(void)
+{
+	__u64 id = kt_task_id();
+
+	fresh_tree();
+	kt_task_create(id);
+	kt_allow_path(id, DIR_RW, TS_ACCESS_READ, 12);
+	kt_allow_path(id, ROOT "/ro/b.txt", TS_ACCESS_READ, 13);
+	KT_EXPECT_EQ(kt_run(id, list_dir, ROOT "/rw"), 0);
+	expect_event(id, TS_OP_OPEN, TS_VERDICT_ALLOW, TS_REASON_RULE, 12, DIR_RW);
+	KT_EXPECT_EQ(kt_run(id, list_dir, ROOT "/ro"), EACCES);
+	expect_event(id, TS_OP_OPEN, TS_VERDICT_DENY, TS_REASON_NO_RULE, 0, ROOT "/ro/");
+}
+
 static void set_audit_quiet(struct ts_task *t, void *arg)
 {
 	(void)arg;
@@ -384,6 +405,7 @@ int main(void)
 		{ "walker agrees with d_path across mounts",
 		  walker_agrees_with_d_path_across_mounts },
 		{ "io_uring openat denied", io_uring_openat_denied },
+		{ "a directory rule covers the directory", directory_rule_covers_the_directory },
 		{ "allows logged per the task's flags", allows_logged_per_flags },
 		{ "audit mode allows and logs", audit_mode_allows_and_logs },
 		{ "a rule longer than a key is refused", too_long_rule_refused },
