@@ -122,11 +122,7 @@ static void add_host(struct compile *c, const struct ts_policy_entry *e, ts_reso
 	size_t cap = c->rs->nhosts;
 	char why[256] = "";
 
-	if (!resolve) {
-		entry_error(c, e, "host names are resolved when a task starts, not here");
-		return;
-	}
-	if (resolve(e->net.host, addrs, MAX_HOST_ADDRS, &n, why, sizeof(why), rctx)) {
+	if (resolve && resolve(e->net.host, addrs, MAX_HOST_ADDRS, &n, why, sizeof(why), rctx)) {
 		entry_error(c, e, "cannot resolve '%s': %s", e->net.host, why);
 		return;
 	}
@@ -136,7 +132,7 @@ static void add_host(struct compile *c, const struct ts_policy_entry *e, ts_reso
 		add_net(c, e, addrs[i], 128, deny);
 		kept++;
 	}
-	if (!kept) {
+	if (resolve && !kept) {
 		entry_error(c, e,
 			    "'%s' resolves only to loopback, link-local or metadata addresses, "
 			    "which a host name never admits: write the address itself to allow it",
@@ -218,7 +214,8 @@ static void build_paths(struct compile *c)
 	size_t i, j, n = 0;
 	char prefix[TS_PATH_MAX + 1];
 
-	qsort(c->paths, c->npaths, sizeof(*c->paths), by_path);
+	if (c->npaths > 1)
+		qsort(c->paths, c->npaths, sizeof(*c->paths), by_path);
 	out = calloc(c->npaths ? c->npaths : 1, sizeof(*out));
 	if (!out) {
 		c->err = -ENOMEM;
@@ -309,7 +306,8 @@ static void build_nets(struct compile *c)
 	struct ts_rs_net *out;
 	size_t i, j, n = 0;
 
-	qsort(c->nets, c->nnets, sizeof(*c->nets), by_net);
+	if (c->nnets > 1)
+		qsort(c->nets, c->nnets, sizeof(*c->nets), by_net);
 	out = calloc(c->nnets ? c->nnets : 1, sizeof(*out));
 	if (!out) {
 		c->err = -ENOMEM;

@@ -57,6 +57,22 @@ int ts_diag_add(struct ts_diag *d, int line, int column, const char *path, const
 	return -EINVAL;
 }
 
+static int by_position(const void *a, const void *b)
+{
+	const struct ts_diag_entry *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return (x->column > y->column) - (x->column < y->column);
+}
+
+void ts_diag_sort(struct ts_diag *d)
+{
+	/* qsort is not stable; equal positions keep no promised order. */
+	if (d->count > 1)
+		qsort(d->entries, d->count, sizeof(*d->entries), by_position);
+}
+
 void ts_diag_print(const struct ts_diag *d, FILE *out)
 {
 	size_t i;

@@ -28,6 +28,8 @@ void ts_diag_free(struct ts_diag *d);
 /* Record an error. Returns -EINVAL, what a caller returns for bad input. */
 int ts_diag_add(struct ts_diag *d, int line, int column, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* Order the errors as they appear in the file. */
+void ts_diag_sort(struct ts_diag *d);
 /* "file:line:column: path: message", one per line. */
 void ts_diag_print(const struct ts_diag *d, FILE *out);
 /* [{file, line, column, path, message}, ...] */

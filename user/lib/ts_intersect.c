@@ -36,9 +36,9 @@ static void intersect_key(const struct ts_ruleset *p, const struct ts_ruleset *c
 	out->v.access = (__u8)access;
 	out->own_access = (__u8)access;
 	out->v.action = access ? TS_ACTION_ALLOW : TS_ACTION_DENY;
-	/* Name the rule that decided: the child's, unless the parent's took
-	 * something away. */
-	if ((ac & ~ap) && mp && mp->v.rule_id)
+	/* Name one rule: the child's request where something is granted; where
+	 * nothing is, the parent's rule if the parent refused. */
+	if (!access && !ap && mp && mp->v.rule_id)
 		out->v.rule_id = mp->v.rule_id | TS_RULE_ID_PARENT;
 	else if (mc && mc->v.rule_id)
 		out->v.rule_id = mc->v.rule_id;

@@ -425,8 +425,11 @@ int ts_policy_parse(const char *file, const char *text, size_t len, struct ts_di
 			       "the policy allows nothing: give it exec, file or net rules");
 	}
 	err = ps.oom ? -ENOMEM : diag->count > before ? -EINVAL : 0;
+	ts_diag_sort(diag);
 	if (!err) {
-		qsort(ps.p->entries, ps.p->count, sizeof(*ps.p->entries), by_list_then_position);
+		if (ps.p->count > 1)
+			qsort(ps.p->entries, ps.p->count, sizeof(*ps.p->entries),
+			      by_list_then_position);
 		for (i = 0; i < ps.p->count; i++)
 			ps.p->entries[i].rule_id = (__u32)i + 1;
 	}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "taskscope.h"
 #include "ts_diag.h"
 #include "ts_target.h"
 

@@ -16,6 +16,8 @@ const struct ts_rs_path *ts_ruleset_path_match(const struct ts_ruleset *rs, cons
 	const struct ts_rs_path *m;
 	size_t len = strlen(path), j;
 
+	if (!rs->npaths)
+		return NULL;
 	if (len > TS_PATH_MAX)
 		len = TS_PATH_MAX; /* the kernel looks up the first TS_PATH_MAX bytes */
 	else if ((m = bsearch(path, rs->paths, rs->npaths, sizeof(*m), by_key_path)))

@@ -62,9 +62,9 @@ typedef int (*ts_resolve_fn)(const char *host, __u8 (*addrs)[16], size_t max, si
 int ts_resolve_system(const char *host, __u8 (*addrs)[16], size_t max, size_t *n, char *why,
 		      size_t why_size, void *ctx);
 
-/* Compile `p` for a task with `vars`. Host names go through `resolve`
- * (NULL: refused, e.g. for `policy check`). 0 and *out, or -EINVAL with
- * every error in `diag`. */
+/* Compile `p` for a task with `vars`. Host names go through `resolve`;
+ * with NULL they are only listed in `hosts` (`policy check`, `explain`).
+ * 0 and *out, or -EINVAL with every error in `diag`. */
 int ts_policy_compile(const struct ts_policy *p, const struct ts_vars *vars,
 		      ts_resolve_fn resolve, void *resolve_ctx, struct ts_diag *diag,
 		      struct ts_ruleset **out);

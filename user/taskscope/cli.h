@@ -35,5 +35,6 @@ int cli_dispatch(const struct cli_cmd *cmds, int argc, char **argv);
 
 int cmd_version(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif /* TS_CLI_H */

@@ -10,6 +10,7 @@ bool cli_json;
 
 static const struct cli_cmd commands[] = {
 	{ "doctor", cmd_doctor, "doctor [--json]", "report whether this kernel can enforce" },
+	{ "policy", cmd_policy, "policy check|explain ...", "validate and explain policies" },
 	{ "version", cmd_version, "version [--json]", "print the version" },
 	{ 0 },
 };
