@@ -156,7 +156,7 @@ $(OUTPUT) $(OUTPUT)/bpf:
 
 # `check` and `demo` are the README quick start: they install what they need.
 check: deps
-	$(Q)$(MAKE) check-unit check-kernel
+	$(Q)$(MAKE) check-unit check-policy check-kernel
 
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
 	$(Q)tests/unit/run $(UNIT_BINS)
@@ -187,6 +187,25 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/taskscope/policy
 	$(if $(wildcard policy/*.json),install -m 0644 $(wildcard policy/*.json) \
 		$(DESTDIR)$(PREFIX)/share/taskscope/policy/)
+
+# libFuzzer over the parser, compiler and intersection (clang only).
+FUZZ_LIB_SRCS := $(addprefix user/lib/,ts_policy.c ts_jsonpos.c ts_diag.c ts_pathvar.c \
+	ts_target.c ts_duration.c ts_compile.c ts_ruleset.c ts_intersect.c ts_keys.c)
+FUZZER := $(OUTPUT)/fuzz/fuzz_policy
+
+$(FUZZER): tests/fuzz/fuzz_policy.c $(FUZZ_LIB_SRCS) $(wildcard user/lib/*.h) include/taskscope.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 $(WARNINGS) -D_GNU_SOURCE -Iinclude -Iuser/lib \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz_policy.c $(FUZZ_LIB_SRCS) -ljansson
+
+fuzz: $(FUZZER)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
+	$(Q)cp policy/*.json tests/fuzz/seeds/*.json $(OUTPUT)/fuzz/corpus/
+	$(Q)$(FUZZER) -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/policy.dict \
+		-max_len=4096 -print_final_stats=1 -artifact_prefix=$(OUTPUT)/fuzz/ \
+		$(OUTPUT)/fuzz/corpus
 
 format:
 	clang-format -i $(wildcard include/*.h bpf/*.[ch] user/*/*.[ch] tests/*/*.c)

@@ -301,6 +301,24 @@ static bool net_contains(const __u8 net[16], unsigned int bits, const __u8 addr[
 	return true;
 }
 
+/* Whether every port of lo..hi is already taken by an earlier range of
+ * `r`: a range first-match can never reach is left out. */
+static bool shadowed(const struct ts_net_rule *r, __u16 lo, __u16 hi)
+{
+	__u32 next = lo, i;
+	bool moved = true;
+
+	while (moved && next <= hi) {
+		moved = false;
+		for (i = 0; i < r->count; i++)
+			if (r->ports[i].lo <= next && r->ports[i].hi >= next) {
+				next = (__u32)r->ports[i].hi + 1;
+				moved = true;
+			}
+	}
+	return next > hi;
+}
+
 static void build_nets(struct compile *c)
 {
 	struct ts_rs_net *out;
@@ -323,6 +341,8 @@ static void build_nets(struct compile *c)
 		for (j = i; j < c->nnets && c->nets[j].bits == k->bits &&
 			    !memcmp(c->nets[j].addr, k->addr, 16);
 		     j++) {
+			if (shadowed(&k->rule, c->nets[j].range.lo, c->nets[j].range.hi))
+				continue;
 			if (k->rule.count == TS_NET_PORTS) {
 				if (!reported)
 					entry_error(c, c->nets[j].src,
@@ -349,6 +369,8 @@ static void build_nets(struct compile *c)
 			for (r = 0; r < a->own; r++) {
 				char net[64];
 
+				if (shadowed(&k->rule, a->rule.ports[r].lo, a->rule.ports[r].hi))
+					continue;
 				if (k->rule.count < TS_NET_PORTS) {
 					k->rule.ports[k->rule.count++] = a->rule.ports[r];
 					continue;
