@@ -84,33 +84,6 @@ struct iv {
 
 #define MAX_IVS 512 /* 16 ranges can split 17 open intervals each */
 
-static bool net_contains(const __u8 net[16], unsigned int bits, const __u8 addr[16])
-{
-	unsigned int i;
-
-	for (i = 0; i < bits; i++)
-		if ((net[i / 8] ^ addr[i / 8]) & (0x80 >> (i % 8)))
-			return false;
-	return true;
-}
-
-/* The longest network of `rs` that contains all of addr/bits. */
-static const struct ts_rs_net *net_match_within(const struct ts_ruleset *rs, const __u8 addr[16],
-						unsigned int bits)
-{
-	const struct ts_rs_net *best = NULL;
-	size_t i;
-
-	for (i = 0; i < rs->nnets; i++) {
-		const struct ts_rs_net *n = &rs->nets[i];
-
-		if (n->bits <= bits && net_contains(n->addr, n->bits, addr) &&
-		    (!best || n->bits > best->bits))
-			best = n;
-	}
-	return best;
-}
-
 /* The ports a first-match list allows, as sorted disjoint intervals. */
 static size_t allowed_ports(const struct ts_rs_net *n, struct iv *out)
 {
@@ -157,8 +130,8 @@ static int intersect_net_key(const struct ts_ruleset *p, const struct ts_ruleset
 			     const __u8 addr[16], unsigned int bits, struct ts_rs_net *out)
 {
 	struct iv ap[MAX_IVS], ac[MAX_IVS];
-	size_t np = allowed_ports(net_match_within(p, addr, bits), ap);
-	size_t nc = allowed_ports(net_match_within(c, addr, bits), ac);
+	size_t np = allowed_ports(ts_ruleset_net_within(p, addr, bits), ap);
+	size_t nc = allowed_ports(ts_ruleset_net_within(c, addr, bits), ac);
 	size_t i = 0, j = 0;
 
 	memset(out, 0, sizeof(*out));

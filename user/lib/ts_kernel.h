@@ -61,10 +61,15 @@ int ts_kernel_members(struct ts_kernel *k, __u64 id, struct ts_member_rec **recs
  * for, so the rules' owner keeps its own copy. */
 int ts_kernel_path_rule_set(struct ts_kernel *k, __u64 id, const char *path,
 			    const struct ts_path_rule *rule);
+int ts_kernel_path_rule_delete(struct ts_kernel *k, __u64 id, const char *path);
 /* Insert or replace the rule of network `addr`/`prefix_bits` (IPv6 or
  * v4-mapped). */
 int ts_kernel_net_rule_set(struct ts_kernel *k, __u64 id, const __u8 addr[16],
 			   unsigned int prefix_bits, const struct ts_net_rule *rule);
+int ts_kernel_net_rule_delete(struct ts_kernel *k, __u64 id, const __u8 addr[16],
+			      unsigned int prefix_bits);
+/* Every task id that owns a rule, in *ids (malloc'd, caller frees). */
+int ts_kernel_rule_owners(struct ts_kernel *k, __u64 **ids, size_t *n);
 /* Rules of task `id` in each map (0: of every task), for leak checks. */
 int ts_kernel_rule_count(struct ts_kernel *k, __u64 id, size_t *path_rules, size_t *net_rules);
 

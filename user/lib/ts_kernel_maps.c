@@ -136,6 +136,20 @@ int ts_kernel_path_rule_set(struct ts_kernel *k, __u64 id, const char *path,
 	return err;
 }
 
+int ts_kernel_path_rule_delete(struct ts_kernel *k, __u64 id, const char *path)
+{
+	struct ts_path_key key;
+	int err = path_key(id, path, &key);
+
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(k->map_fd[TS_MAP_PATH_RULES], &key) && errno != ENOENT) {
+		err = -errno;
+		ts_err("cannot delete rule for '%s': %s", path, strerror(-err));
+	}
+	return err;
+}
+
 static int net_key(__u64 id, const __u8 addr[16], unsigned int bits, struct ts_net_key *key)
 {
 	int err = ts_net_key_init(key, id, addr, bits);
@@ -161,6 +175,21 @@ int ts_kernel_net_rule_set(struct ts_kernel *k, __u64 id, const __u8 addr[16],
 	if (bpf_map_update_elem(k->map_fd[TS_MAP_NET_RULES], &key, rule, BPF_ANY)) {
 		err = -errno;
 		ts_err("cannot insert network rule: %s", strerror(-err));
+	}
+	return err;
+}
+
+int ts_kernel_net_rule_delete(struct ts_kernel *k, __u64 id, const __u8 addr[16],
+			      unsigned int prefix_bits)
+{
+	struct ts_net_key key;
+	int err = net_key(id, addr, prefix_bits, &key);
+
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(k->map_fd[TS_MAP_NET_RULES], &key) && errno != ENOENT) {
+		err = -errno;
+		ts_err("cannot delete a network rule: %s", strerror(-err));
 	}
 	return err;
 }
@@ -199,6 +228,58 @@ static int rules_of(struct ts_kernel *k, enum ts_map_id map, __u64 id, bool dele
 	}
 	free(keys);
 	return err;
+}
+
+static int add_owner(__u64 **ids, size_t *n, size_t *cap, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if ((*ids)[i] == id)
+			return 0;
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		__u64 *bigger = realloc(*ids, c * sizeof(**ids));
+
+		if (!bigger)
+			return -ENOMEM;
+		*ids = bigger;
+		*cap = c;
+	}
+	(*ids)[(*n)++] = id;
+	return 0;
+}
+
+int ts_kernel_rule_owners(struct ts_kernel *k, __u64 **ids, size_t *n)
+{
+	static const enum ts_map_id maps[] = { TS_MAP_PATH_RULES, TS_MAP_NET_RULES };
+	size_t cap = 0, m, i, nkeys;
+	__u64 *out = NULL;
+	char *keys;
+	int err = 0;
+
+	*n = 0;
+	for (m = 0; m < 2 && !err; m++) {
+		size_t key_size = maps[m] == TS_MAP_PATH_RULES ? sizeof(struct ts_path_key)
+							       : sizeof(struct ts_net_key);
+
+		err = map_keys(k->map_fd[maps[m]], key_size, "rules", (void **)&keys, &nkeys);
+		if (err)
+			break;
+		for (i = 0; !err && i < nkeys; i++) {
+			const __u32 *w = (const __u32 *)(keys + i * key_size);
+
+			err = add_owner(&out, n, &cap, ts_key_task(w[1], w[2]));
+		}
+		free(keys);
+	}
+	if (err) {
+		free(out);
+		*n = 0;
+		return err;
+	}
+	*ids = out;
+	return 0;
 }
 
 int ts_kernel_rule_count(struct ts_kernel *k, __u64 id, size_t *path_rules, size_t *net_rules)

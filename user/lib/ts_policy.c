@@ -226,6 +226,7 @@ static void parse_log(struct parse *ps, json_t *root)
 
 	if (!log || !expect_type(ps, "log", log, JSON_OBJECT, "an object"))
 		return;
+	ps->p->log_given = true;
 	check_keys(ps, "log", log, keys);
 	v = json_object_get(log, "deny");
 	if (v && (!json_is_string(v) || strcmp(json_string_value(v), "all")))

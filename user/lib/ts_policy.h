@@ -45,6 +45,7 @@ struct ts_policy {
 	__u64 ttl_ns; /* 0: none given */
 	__u32 mode;   /* enum ts_mode */
 	__u32 log_allow;
+	bool log_given; /* "log" present: else the daemon's default applies */
 	bool raw_sockets;
 	struct ts_policy_entry *entries;
 	size_t count;

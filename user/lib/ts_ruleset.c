@@ -67,6 +67,22 @@ const struct ts_rs_net *ts_ruleset_net_match(const struct ts_ruleset *rs, const 
 	return best;
 }
 
+const struct ts_rs_net *ts_ruleset_net_within(const struct ts_ruleset *rs, const __u8 addr[16],
+					      unsigned int bits)
+{
+	const struct ts_rs_net *best = NULL;
+	size_t i;
+
+	for (i = 0; i < rs->nnets; i++) {
+		const struct ts_rs_net *n = &rs->nets[i];
+
+		if (n->bits <= bits && net_contains(n->addr, n->bits, addr) &&
+		    (!best || n->bits > best->bits))
+			best = n;
+	}
+	return best;
+}
+
 bool ts_ruleset_net_allows(const struct ts_ruleset *rs, const __u8 addr[16], __u16 port)
 {
 	const struct ts_rs_net *n = ts_ruleset_net_match(rs, addr);

@@ -87,6 +87,9 @@ const struct ts_rs_path *ts_ruleset_path_match(const struct ts_ruleset *rs, cons
 __u32 ts_ruleset_path_access(const struct ts_ruleset *rs, const char *path);
 /* The longest-prefix network rule containing `addr` (NULL: none). */
 const struct ts_rs_net *ts_ruleset_net_match(const struct ts_ruleset *rs, const __u8 addr[16]);
+/* The longest network of `rs` that contains all of addr/bits (NULL: none). */
+const struct ts_rs_net *ts_ruleset_net_within(const struct ts_ruleset *rs, const __u8 addr[16],
+					      unsigned int bits);
 /* Whether a connect to addr:port is allowed (first matching range). */
 bool ts_ruleset_net_allows(const struct ts_ruleset *rs, const __u8 addr[16], __u16 port);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "ts_duration.h"
+#include "ts_names.h"
 #include "ts_policy.h"
 #include "ts_ruleset.h"
 #include "ts_target.h"
@@ -83,18 +84,6 @@ static int cmd_check(int argc, char **argv)
 	return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
-static void access_text(__u32 a, char *buf, size_t size)
-{
-	static const char *const names[] = { "read", "write", "exec", "connect" };
-	size_t used = 0, i;
-
-	buf[0] = '\0';
-	for (i = 0; i < 4; i++)
-		if (a & (1u << i))
-			used += (size_t)snprintf(buf + used, used < size ? size - used : 0, "%s%s",
-						 used ? "," : "", names[i]);
-}
-
 static json_t *source_json(const struct ts_policy *p, __u32 id)
 {
 	const struct ts_policy_entry *e = ts_policy_rule(p, id);
@@ -125,7 +114,7 @@ static json_t *explain_json(const struct ts_policy *p, const struct ts_ruleset *
 	for (i = 0; i < rs->npaths; i++) {
 		const struct ts_rs_path *k = &rs->paths[i];
 
-		access_text(k->v.access, buf, sizeof(buf));
+		ts_access_text(k->v.access, buf, sizeof(buf));
 		json_array_append_new(paths, json_pack("{s:s, s:s, s:s, s:b, s:i}", "key", k->path,
 						       "action",
 						       k->v.action == TS_ACTION_ALLOW ? "allow"
@@ -178,7 +167,7 @@ static void explain_text(const struct ts_policy *p, const struct ts_ruleset *rs)
 	for (i = 0; i < rs->npaths; i++) {
 		const struct ts_rs_path *k = &rs->paths[i];
 
-		access_text(k->v.access, buf, sizeof(buf));
+		ts_access_text(k->v.access, buf, sizeof(buf));
 		printf("  %-40s %-6s %-22s", k->path,
 		       k->v.action == TS_ACTION_ALLOW ? "allow" : "deny", buf);
 		print_source(p, k->v.rule_id);

@@ -1,17 +1,30 @@
 // SPDX-License-Identifier: MIT
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
 #include "ts_log.h"
 
 bool cli_json;
+bool cli_quiet;
+const char *cli_socket;
 
 static const struct cli_cmd commands[] = {
-	{ "doctor", cmd_doctor, "doctor [--json]", "report whether this kernel can enforce" },
+	{ "run", cmd_run, "run --policy FILE [--ttl T] [--name N] [--workdir D] -- CMD...",
+	  "run a command inside a new task, end the task when it exits" },
+	{ "start", cmd_start, "start --policy FILE [--ttl T] [--name N] [--workdir D]",
+	  "start a task and print its id" },
+	{ "enroll", cmd_enroll, "enroll ID (--pid PID | -- CMD...)",
+	  "make a process (or a new command) a member of a task" },
+	{ "end", cmd_end, "end ID", "end a task and its sub-tasks; kill their processes" },
+	{ "list", cmd_list, "list", "list tasks" },
+	{ "show", cmd_show, "show ID", "show a task: scope, counters, grants, processes" },
+	{ "grant", cmd_grant, "grant ID RULE --for DURATION", "add a time-boxed rule to a task" },
 	{ "policy", cmd_policy, "policy check|explain ...", "validate and explain policies" },
-	{ "version", cmd_version, "version [--json]", "print the version" },
+	{ "doctor", cmd_doctor, "doctor", "report whether this kernel can enforce" },
+	{ "version", cmd_version, "version", "print the version" },
 	{ 0 },
 };
 
@@ -63,9 +76,11 @@ static void help(FILE *out, const struct cli_cmd *cmds)
 {
 	const struct cli_cmd *c;
 
-	fprintf(out, "usage: taskscope [--json] [--verbose] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(out, "usage: taskscope [--json] [--quiet] [--verbose] [--socket PATH] COMMAND [ARGS]\n"
+		     "\ncommands:\n");
 	for (c = cmds; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+	fprintf(out, "\nsee taskscope(1) for each command's options and the exit codes\n");
 }
 
 int cli_dispatch(const struct cli_cmd *cmds, int argc, char **argv)
@@ -87,6 +102,8 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "socket", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -96,10 +113,17 @@ int main(int argc, char **argv)
 	ts_log_set_prog("taskscope");
 	ts_log_set_sink(log_sink, NULL);
 	/* '+': stop at the command; its own options are parsed by it. */
-	while ((opt = getopt_long(argc, argv, "+jvh", opts, NULL)) != -1) {
+	cli_socket = getenv("TASKSCOPE_SOCKET");
+	while ((opt = getopt_long(argc, argv, "+jqvhs:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			cli_json = true;
+			break;
+		case 'q':
+			cli_quiet = true;
+			break;
+		case 's':
+			cli_socket = optarg;
 			break;
 		case 'v':
 			ts_log_set_level(TS_LOG_DEBUG);

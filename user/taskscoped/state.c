@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The registry survives the daemon: written whole (temp file, fsync,
+ * rename) to STATE_DIR/state.json after every change. STATE_DIR is on a
+ * tmpfs (/run) like the pinned maps on bpffs: both vanish at reboot, with
+ * the processes they describe.
+ *
+ * On start the file and the kernel maps are reconciled: live tasks keep
+ * their scope; tasks past their deadline, tasks whose members are gone,
+ * and anything in the kernel the file does not explain (state, rules,
+ * tagged processes) are torn down.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "daemon.h"
+#include "ts_log.h"
+#include "ts_names.h"
+#include "ts_ruleset_json.h"
+
+#define STATE_VERSION 1
+
+static void state_path(struct daemon *d, char *buf, size_t size, const char *suffix)
+{
+	snprintf(buf, size, "%s/state.json%s", d->cfg.state_dir, suffix);
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *task_state_json(const struct task *t)
+{
+	json_t *rules = json_array(), *grants = json_array();
+	char id[17], parent[17];
+	size_t i;
+
+	for (i = 0; i < t->nrules; i++)
+		json_array_append_new(rules, json_pack("[I, s]", (json_int_t)t->rules[i].id,
+						       t->rules[i].text));
+	for (i = 0; i < t->ngrants; i++) {
+		const struct grant *g = &t->grants[i];
+
+		json_array_append_new(grants,
+				      json_pack("{s:I, s:s, s:I, s:i, s:i}", "id", (json_int_t)g->id,
+						"rule", g->text, "expires_ns",
+						(json_int_t)g->expires_ns, "uid", (int)g->by_uid,
+						"pid", (int)g->by_pid));
+	}
+	ts_task_id_text(t->id, id);
+	ts_task_id_text(t->parent, parent);
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:b, s:o, s:o, s:o, s:o,"
+			 " s:{s:o, s:o, s:o, s:o}, s:I}",
+			 "id", id, "parent", parent, "name", t->name, "policy", t->policy, "owner",
+			 (int)t->owner, "deadline_ns", (json_int_t)t->deadline_ns, "started_ms",
+			 (json_int_t)t->started_ms, "workdir", t->workdir, "had_members",
+			 t->had_members, "ruleset", ts_ruleset_to_json(t->rs), "policy_text",
+			 opt_str(t->policy_text), "policy_file", opt_str(t->policy_file), "rules",
+			 rules, "vars", "workdir", opt_str(t->vars.workdir), "home",
+			 opt_str(t->vars.home), "user", opt_str(t->vars.user), "task_id",
+			 opt_str(t->vars.task_id), "next_grant", (json_int_t)t->next_grant,
+			 "grants", grants);
+}
+
+int state_save(struct daemon *d)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 16];
+	json_t *tasks = json_array(), *root;
+	int fd, err = 0, dirfd;
+	size_t i;
+
+	for (i = 0; i < d->ntasks; i++)
+		json_array_append_new(tasks, task_state_json(d->tasks[i]));
+	root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "tasks", tasks);
+	if (!root)
+		return -ENOMEM;
+	state_path(d, path, sizeof(path), "");
+	state_path(d, tmp, sizeof(tmp), ".tmp");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT) || fsync(fd)) {
+		err = -errno;
+		ts_err("cannot write state file '%s': %s", tmp, strerror(-err));
+	}
+	if (fd >= 0)
+		close(fd);
+	json_decref(root);
+	if (!err && rename(tmp, path)) {
+		err = -errno;
+		ts_err("cannot rename '%s' to '%s': %s", tmp, path, strerror(-err));
+	}
+	dirfd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd >= 0) {
+		fsync(dirfd);
+		close(dirfd);
+	}
+	return err;
+}
+
+static char *dup_opt(json_t *v)
+{
+	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+static int grant_from_json(struct task *t, json_t *g, struct grant *out);
+
+/* A task as the state file describes it; -EINVAL when it does not. */
+static int task_from_json(json_t *v, struct task **out)
+{
+	const char *id, *parent, *name, *policy, *workdir;
+	json_t *rs, *rules, *vars, *grants, *item;
+	json_int_t owner, deadline, started, next_grant = 0;
+	int had_members = 0, err;
+	struct task *t;
+	size_t i;
+
+	*out = NULL;
+	if (json_unpack(v, "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:o, s:o, s:o, s?I, s:o}",
+			"id", &id, "parent", &parent, "name", &name, "policy", &policy, "owner",
+			&owner, "deadline_ns", &deadline, "started_ms", &started, "workdir",
+			&workdir, "had_members", &had_members, "ruleset", &rs, "rules", &rules,
+			"vars", &vars, "next_grant", &next_grant, "grants", &grants) ||
+	    !json_is_array(rules) || !json_is_array(grants) ||
+	    strlen(name) > TS_POLICY_NAME_MAX || strlen(policy) > TS_POLICY_NAME_MAX ||
+	    strlen(workdir) >= PATH_MAX)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	err = ts_task_id_parse(id, &t->id);
+	if (!err && strcmp(parent, "0000000000000000"))
+		err = ts_task_id_parse(parent, &t->parent);
+	if (!err)
+		err = ts_ruleset_from_json(rs, &t->rs);
+	if (err)
+		goto cleanup;
+	memcpy(t->name, name, strlen(name) + 1);
+	memcpy(t->policy, policy, strlen(policy) + 1);
+	memcpy(t->workdir, workdir, strlen(workdir) + 1);
+	t->owner = (uid_t)owner;
+	t->deadline_ns = (__u64)deadline;
+	t->started_ms = (__u64)started;
+	t->had_members = had_members;
+	t->next_grant = (__u32)next_grant;
+	t->policy_text = dup_opt(json_object_get(v, "policy_text"));
+	t->policy_file = dup_opt(json_object_get(v, "policy_file"));
+	t->vars.workdir = dup_opt(json_object_get(vars, "workdir"));
+	t->vars.home = dup_opt(json_object_get(vars, "home"));
+	t->vars.user = dup_opt(json_object_get(vars, "user"));
+	t->vars.task_id = dup_opt(json_object_get(vars, "task_id"));
+	t->rules = calloc(json_array_size(rules) + 1, sizeof(*t->rules));
+	t->grants = calloc(json_array_size(grants) + 1, sizeof(*t->grants));
+	if (!t->rules || !t->grants) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	json_array_foreach(rules, i, item) {
+		json_int_t rid;
+		const char *text;
+
+		if (json_unpack(item, "[I, s]", &rid, &text)) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+		t->rules[t->nrules].id = (__u32)rid;
+		t->rules[t->nrules++].text = strdup(text);
+	}
+	json_array_foreach(grants, i, item) {
+		err = grant_from_json(t, item, &t->grants[t->ngrants]);
+		if (err)
+			goto cleanup;
+		t->ngrants++;
+	}
+	*out = t;
+	return 0;
+cleanup:
+	task_free(t);
+	return err;
+}
+
+/* Grants are stored as asked ("exec:/x") and parsed again. */
+static int grant_from_json(struct task *t, json_t *g, struct grant *out)
+{
+	json_int_t id, expires, uid, pid;
+	const char *rule;
+	char msg[256];
+	struct grant *parsed = NULL;
+
+	(void)t;
+	if (json_unpack(g, "{s:I, s:s, s:I, s:I, s:I}", "id", &id, "rule", &rule, "expires_ns",
+			&expires, "uid", &uid, "pid", &pid))
+		return -EINVAL;
+	if (grant_parse(rule, &parsed, msg, sizeof(msg)))
+		return -EINVAL;
+	*out = *parsed;
+	free(parsed);
+	out->id = (__u32)id;
+	out->expires_ns = (__u64)expires;
+	out->by_uid = (uid_t)uid;
+	out->by_pid = (pid_t)pid;
+	return 0;
+}
+
+static json_t *read_state(struct daemon *d)
+{
+	char path[PATH_MAX + 16];
+	json_error_t jerr;
+	json_t *root;
+
+	state_path(d, path, sizeof(path), "");
+	if (access(path, F_OK))
+		return NULL;
+	root = json_load_file(path, 0, &jerr);
+	if (!root)
+		ts_err("state file '%s' is unreadable (line %d: %s): every task in the kernel "
+		       "will be torn down",
+		       path, jerr.line, jerr.text);
+	else if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
+		ts_err("state file '%s' has version %lld, expected %d: every task in the kernel "
+		       "will be torn down",
+		       path, json_integer_value(json_object_get(root, "version")), STATE_VERSION);
+		json_decref(root);
+		root = NULL;
+	}
+	return root;
+}
+
+static void load_tasks(struct daemon *d, json_t *root)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "tasks"), i, item) {
+		struct task *t;
+
+		if (task_from_json(item, &t)) {
+			ts_err("state file: task %zu is malformed; its kernel state will be torn down",
+			       i);
+			continue;
+		}
+		if (task_register(d, t)) {
+			task_free(t);
+			continue;
+		}
+	}
+}
+
+/* Tear down task `id` in the kernel that the registry does not know. */
+static void tear_down_unknown(struct daemon *d, __u64 id, const char *what)
+{
+	int killed = ts_kernel_revoke(d->k, id);
+
+	ts_warn("tore down %s task %016llx: %d processes killed", what, (unsigned long long)id,
+		killed > 0 ? killed : 0);
+	events_lifecycle(d, id, "task ended", 3, "task ended: no record of it survived",
+			 "\"reason\":\"%s\",\"killed\":%d", what, killed > 0 ? killed : 0);
+}
+
+int state_recover(struct daemon *d)
+{
+	json_t *root = read_state(d);
+	struct ts_member_rec *recs = NULL;
+	__u64 *ids = NULL;
+	size_t n, i, j;
+	struct ts_task kt;
+	int err;
+
+	if (root)
+		load_tasks(d, root);
+	json_decref(root);
+
+	/* Kernel state the file does not explain. */
+	err = ts_kernel_task_ids(d->k, &ids, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (!task_find(d, ids[i]))
+			tear_down_unknown(d, ids[i], "orphan");
+	free(ids);
+	/* Rules and tagged processes of tasks that have no state at all. */
+	err = ts_kernel_rule_owners(d->k, &ids, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (!task_find(d, ids[i]))
+			tear_down_unknown(d, ids[i], "orphan");
+	free(ids);
+	err = ts_kernel_members(d->k, 0, &recs, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && recs[j].task_id != recs[i].task_id; j++)
+			;
+		if (j == i && !task_find(d, recs[i].task_id))
+			tear_down_unknown(d, recs[i].task_id, "orphan");
+	}
+	free(recs);
+
+	/* Tasks the file knows but the kernel lost: no scope to keep. */
+	for (i = 0; i < d->ntasks;) {
+		struct task *t = d->tasks[i];
+
+		if (ts_kernel_task_get(d->k, t->id, &kt) == -ENOENT) {
+			task_end(d, t, "lost");
+			continue; /* the array shifted */
+		}
+		i++;
+	}
+	/* The rest keeps its scope, written again in full; then the
+	 * deadlines and member checks of a normal sweep. */
+	for (i = 0; i < d->ntasks; i++)
+		task_sync_kernel(d, d->tasks[i]);
+	tasks_sweep(d);
+	return state_save(d);
+}
