@@ -171,7 +171,10 @@ int ts_client_call(struct ts_client *c, const char *method, json_t *params, int 
 			       rc == -ECONNRESET ? "it closed the connection" : strerror(-rc));
 			return rc;
 		}
-		if (json_integer_value(json_object_get(resp, "id")) == id)
+		/* Ours; or an error without an id: the daemon refusing the
+		 * connection itself (too many clients, an unknown caller). */
+		if (json_integer_value(json_object_get(resp, "id")) == id ||
+		    (json_is_null(json_object_get(resp, "id")) && json_object_get(resp, "error")))
 			break;
 		json_decref(resp); /* a stray event line: not ours */
 	}

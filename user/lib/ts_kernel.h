@@ -80,6 +80,10 @@ int ts_kernel_rule_count(struct ts_kernel *k, __u64 id, size_t *path_rules, size
  * survived (the task then stays revoked, with no rules: fail closed).
  */
 int ts_kernel_revoke(struct ts_kernel *k, __u64 id);
+/* The same; with TS_REVOKE_KEEP_RULES the caller deletes the task's rules
+ * itself (it knows their keys; finding them costs a walk of every rule). */
+#define TS_REVOKE_KEEP_RULES (1u << 0)
+int ts_kernel_revoke_flags(struct ts_kernel *k, __u64 id, unsigned int flags);
 
 /* Members may not signal thread group `tgid` (the daemon); 0: none. */
 int ts_kernel_set_daemon(struct ts_kernel *k, pid_t tgid);

@@ -215,6 +215,11 @@ static int kill_members(struct ts_kernel *k, __u64 id, size_t *left)
 
 int ts_kernel_revoke(struct ts_kernel *k, __u64 id)
 {
+	return ts_kernel_revoke_flags(k, id, 0);
+}
+
+int ts_kernel_revoke_flags(struct ts_kernel *k, __u64 id, unsigned int flags)
+{
 	size_t left = 0;
 	struct ts_task t;
 	int err, killed;
@@ -231,9 +236,11 @@ int ts_kernel_revoke(struct ts_kernel *k, __u64 id)
 	killed = kill_members(k, id, &left);
 	if (killed < 0)
 		return killed;
-	err = ts_kernel_rules_delete(k, id);
-	if (err)
-		return err;
+	if (!(flags & TS_REVOKE_KEEP_RULES)) {
+		err = ts_kernel_rules_delete(k, id);
+		if (err)
+			return err;
+	}
 	if (left) {
 		/* Left revoked: every hook keeps denying them. */
 		ts_err("%zu threads of task %016llx survived revocation", left, ID(id));

@@ -43,6 +43,10 @@ int cli_dispatch(const struct cli_cmd *cmds, int argc, char **argv);
 /* Call `method` on taskscoped with `params` (stolen). 0 and *result; else
  * the error is printed once and the exit code returned. */
 int cli_call(const char *method, json_t *params, json_t **result);
+/* The same, but an error answer with code `quiet_code` is not printed and
+ * returns CLI_EXIT_QUIET_ERROR. */
+#define CLI_EXIT_QUIET_ERROR (-1)
+int cli_call_quiet(const char *method, json_t *params, json_t **result, int quiet_code);
 /* Parse the options shared by run and start into params. Returns the
  * index of the first operand, or -1 (usage printed). */
 int cli_task_options(int argc, char **argv, json_t *params, bool allow_cmd);

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "cli.h"
 
 int cmd_enroll(int argc, char **argv)
@@ -17,7 +18,7 @@ int cmd_enroll(int argc, char **argv)
 	char *end;
 	int opt, rc;
 
-	optind = 1;
+	optind = 0; /* glibc: 0 rescans from scratch */
 	while ((opt = getopt_long(argc, argv, "+p:", opts, NULL)) != -1) {
 		if (opt != 'p')
 			goto usage;
@@ -30,6 +31,8 @@ int cmd_enroll(int argc, char **argv)
 	if (optind >= argc)
 		goto usage;
 	task = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
 	if (pid && optind == argc) {
 		rc = cli_call("enroll", json_pack("{s:s, s:I}", "task", task, "pid",
 						  (json_int_t)pid), &result);

@@ -14,7 +14,7 @@ int cmd_grant(int argc, char **argv)
 	json_t *result;
 	int opt, rc;
 
-	optind = 1;
+	optind = 0; /* glibc: 0 rescans from scratch */
 	while ((opt = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
 		if (opt != 'f')
 			goto usage;

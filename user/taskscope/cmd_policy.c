@@ -216,7 +216,7 @@ static int cmd_explain(int argc, char **argv)
 	struct ts_diag diag;
 	int opt, err;
 
-	optind = 1;
+	optind = 0; /* glibc: 0 rescans from scratch */
 	while ((opt = getopt_long(argc, argv, "w:", opts, NULL)) != -1) {
 		if (opt != 'w')
 			return cli_usage(&policy_cmds[1]);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "ts_proto.h"
 
 int cmd_run(int argc, char **argv)
 {
@@ -35,8 +36,12 @@ int cmd_run(int argc, char **argv)
 				json_integer_value(json_object_get(task, "expires_in_s")));
 		status = cli_run_enrolled(id, argv + first, wd);
 	}
-	rc = cli_call("end", json_pack("{s:s}", "task", id), &ended);
-	if (!rc && !cli_quiet) {
+	rc = cli_call_quiet("end", json_pack("{s:s}", "task", id), &ended, TS_E_NOTFOUND);
+	if (rc == CLI_EXIT_QUIET_ERROR) {
+		/* Its last process exited and the daemon ended it first. */
+		if (!cli_quiet)
+			fprintf(stderr, "taskscope: task %s ended\n", id);
+	} else if (!rc && !cli_quiet) {
 		long long killed = json_integer_value(json_object_get(ended, "killed"));
 
 		if (killed)

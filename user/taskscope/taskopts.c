@@ -53,7 +53,7 @@ int cli_task_options(int argc, char **argv, json_t *params, bool allow_cmd)
 	bool have_policy = false;
 	int opt;
 
-	optind = 1;
+	optind = 0; /* glibc: 0 rescans from scratch */
 	while ((opt = getopt_long(argc, argv, "+p:t:n:w:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':

@@ -49,7 +49,7 @@ static void defaults(struct config *c)
 	c->default_ttl_ns = 3600ull * TS_NSEC_PER_SEC;
 	c->resolve_interval_ns = 300ull * TS_NSEC_PER_SEC;
 	c->max_tasks = 1024;
-	c->max_clients = 256;
+	c->max_clients = 1024;
 	c->sinks[0].type = SINK_STDOUT;
 	c->sinks[0].queue_bytes = SINK_DEFAULT_QUEUE;
 	c->nsinks = 1;

@@ -138,7 +138,9 @@ json_t *task_json(struct daemon *d, const struct task *t, bool details);
 void task_free(struct task *t);
 
 /* --- state.c: surviving a restart --- */
-int state_save(struct daemon *d);
+int state_init(struct daemon *d);
+int state_save_task(struct daemon *d, const struct task *t);
+void state_forget_task(struct daemon *d, __u64 id);
 /* Read the state file and reconcile it with the kernel maps: live tasks
  * keep their scope, the rest is torn down. */
 int state_recover(struct daemon *d);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -74,6 +75,23 @@ static int check_host(void)
 			ts_err("host check '%s' failed (%s): %s", r.checks[i].name,
 			       r.checks[i].value, r.checks[i].fix);
 	return -ENOTSUP;
+}
+
+/* Two descriptors per client (the socket and the caller's pidfd), plus
+ * the maps: the default soft limit of 1024 is too few. */
+static void raise_fd_limit(unsigned int clients)
+{
+	struct rlimit r;
+	rlim_t want = 256 + 2 * (rlim_t)clients;
+
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_cur >= want)
+		return;
+	r.rlim_cur = want < r.rlim_max ? want : r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		ts_warn("cannot raise the open file limit to %llu: %s", (unsigned long long)want,
+			strerror(errno));
 }
 
 static int watch(struct daemon *d, int fd, void *ptr)
@@ -151,7 +169,6 @@ static int teardown_all(struct daemon *d)
 {
 	__u64 *ids;
 	size_t n, i;
-	char path[PATH_MAX + 16];
 	int err;
 
 	while (d->ntasks)
@@ -161,8 +178,6 @@ static int teardown_all(struct daemon *d)
 		ts_kernel_revoke(d->k, ids[i]);
 	if (!err)
 		free(ids);
-	snprintf(path, sizeof(path), "%s/state.json", d->cfg.state_dir);
-	unlink(path);
 	return ts_kernel_unpin(d->k) ?: err;
 }
 
@@ -251,10 +266,9 @@ int main(int argc, char **argv)
 		ts_kernel_close(d.k);
 		return 0;
 	}
-	if (mkdir(d.cfg.state_dir, 0755) && errno != EEXIST) {
-		ts_err("cannot create state directory '%s': %s", d.cfg.state_dir, strerror(errno));
+	if (state_init(&d))
 		goto fail;
-	}
+	raise_fd_limit(d.cfg.max_clients);
 	d.listen_fd = -1;
 	err = ts_kernel_set_daemon(d.k, getpid());
 	if (!err)
@@ -284,7 +298,6 @@ int main(int argc, char **argv)
 		teardown_all(&d);
 	} else {
 		ts_info("exiting; %zu tasks stay enforced", d.ntasks);
-		state_save(&d);
 	}
 	ts_kernel_set_daemon(d.k, 0);
 	server_close(&d);

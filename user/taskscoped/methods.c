@@ -146,7 +146,7 @@ static json_t *m_enroll(struct daemon *d, struct client *c, json_t *id, json_t *
 	if (n < 0)
 		return ts_proto_error(id, TS_E_KERNEL, "the kernel refused to tag the process", NULL);
 	t->had_members = true;
-	state_save(d);
+	state_save_task(d, t);
 	events_lifecycle(d, t->id, "process enrolled", 1, "process enrolled",
 			 "\"pid\":%d,\"threads\":%d,\"by_uid\":%u", (int)pid, n,
 			 (unsigned int)c->cred.uid);

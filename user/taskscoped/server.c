@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -208,10 +209,14 @@ void server_accept(struct daemon *d)
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct client *c, **bigger;
+		int err;
 		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				ts_warn("cannot accept a client: %s", strerror(errno));
 			return;
+		}
 		c = calloc(1, sizeof(*c));
 		bigger = c ? realloc(d->clients, (d->nclients + 1) * sizeof(*bigger)) : NULL;
 		if (!bigger) {
@@ -229,9 +234,13 @@ void server_accept(struct daemon *d)
 		if (d->nclients > d->cfg.max_clients) {
 			client_send(c, ts_proto_error(NULL, TS_E_LIMIT, "too many clients", NULL));
 			c->closing = true;
-		} else if (identify(d, c)) {
-			client_send(c, ts_proto_error(NULL, TS_E_PERM,
-						      "cannot identify the calling process", NULL));
+		} else if ((err = identify(d, c))) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "cannot identify the calling process: %s",
+				 strerror(-err));
+			client_send(c, ts_proto_error(NULL, err == -EMFILE ? TS_E_LIMIT : TS_E_PERM,
+						      msg, NULL));
 			c->closing = true;
 		}
 		if (!flush(d, c))
@@ -322,7 +331,12 @@ void server_timeouts(struct daemon *d)
 		struct client *c = d->clients[i];
 		__u64 limit = c->requests ? IDLE_MS : IDLE_FIRST_MS;
 
-		if (!c->streaming && !c->closing && now - c->last_ms > limit) {
+		int pending = 0;
+
+		/* A request waiting in the socket is not idleness: the daemon
+		 * was busy. */
+		if (!c->streaming && !c->closing && now - c->last_ms > limit &&
+		    (ioctl(c->fd, FIONREAD, &pending) || !pending)) {
 			client_send(c, ts_proto_error(NULL, TS_E_REQUEST,
 						      c->requests ? "idle too long: closing"
 								  : "no request within 10 s: closing",

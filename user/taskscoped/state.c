@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The registry survives the daemon: written whole (temp file, fsync,
- * rename) to STATE_DIR/state.json after every change. STATE_DIR is on a
- * tmpfs (/run) like the pinned maps on bpffs: both vanish at reboot, with
- * the processes they describe.
+ * The registry survives the daemon: one file per task,
+ * STATE_DIR/tasks/<id>.json, written whole (temp file, fsync, rename) when
+ * the task changes and removed when it ends, so a change costs one task's
+ * worth of I/O however many tasks live. STATE_DIR is on a tmpfs (/run)
+ * like the pinned maps on bpffs: both vanish at reboot, with the processes
+ * they describe.
  *
  * On start the file and the kernel maps are reconciled: live tasks keep
  * their scope; tasks past their deadline, tasks whose members are gone,
@@ -11,11 +13,13 @@
  * tagged processes) are torn down.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "daemon.h"
 #include "ts_log.h"
 #include "ts_names.h"
@@ -23,9 +27,10 @@
 
 #define STATE_VERSION 1
 
-static void state_path(struct daemon *d, char *buf, size_t size, const char *suffix)
+static void task_path(struct daemon *d, __u64 id, char *buf, size_t size, const char *suffix)
 {
-	snprintf(buf, size, "%s/state.json%s", d->cfg.state_dir, suffix);
+	snprintf(buf, size, "%s/tasks/%016llx.json%s", d->cfg.state_dir, (unsigned long long)id,
+		 suffix);
 }
 
 static json_t *opt_str(const char *s)
@@ -54,7 +59,7 @@ static json_t *task_state_json(const struct task *t)
 	ts_task_id_text(t->id, id);
 	ts_task_id_text(t->parent, parent);
 	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:s, s:b, s:o, s:o, s:o, s:o,"
-			 " s:{s:o, s:o, s:o, s:o}, s:I}",
+			 " s:{s:o, s:o, s:o, s:o}, s:I, s:o}",
 			 "id", id, "parent", parent, "name", t->name, "policy", t->policy, "owner",
 			 (int)t->owner, "deadline_ns", (json_int_t)t->deadline_ns, "started_ms",
 			 (json_int_t)t->started_ms, "workdir", t->workdir, "had_members",
@@ -66,20 +71,17 @@ static json_t *task_state_json(const struct task *t)
 			 "grants", grants);
 }
 
-int state_save(struct daemon *d)
+int state_save_task(struct daemon *d, const struct task *t)
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 16];
-	json_t *tasks = json_array(), *root;
-	int fd, err = 0, dirfd;
-	size_t i;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "task",
+				 task_state_json(t));
+	int fd, err = 0;
 
-	for (i = 0; i < d->ntasks; i++)
-		json_array_append_new(tasks, task_state_json(d->tasks[i]));
-	root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "tasks", tasks);
 	if (!root)
 		return -ENOMEM;
-	state_path(d, path, sizeof(path), "");
-	state_path(d, tmp, sizeof(tmp), ".tmp");
+	task_path(d, t->id, path, sizeof(path), "");
+	task_path(d, t->id, tmp, sizeof(tmp), ".tmp");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT) || fsync(fd)) {
 		err = -errno;
@@ -92,12 +94,29 @@ int state_save(struct daemon *d)
 		err = -errno;
 		ts_err("cannot rename '%s' to '%s': %s", tmp, path, strerror(-err));
 	}
-	dirfd = open(d->cfg.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd >= 0) {
-		fsync(dirfd);
-		close(dirfd);
-	}
 	return err;
+}
+
+void state_forget_task(struct daemon *d, __u64 id)
+{
+	char path[PATH_MAX + 64];
+
+	task_path(d, id, path, sizeof(path), "");
+	if (unlink(path) && errno != ENOENT)
+		ts_err("cannot remove state file '%s': %s", path, strerror(errno));
+}
+
+int state_init(struct daemon *d)
+{
+	char dir[PATH_MAX + 16];
+
+	snprintf(dir, sizeof(dir), "%s/tasks", d->cfg.state_dir);
+	if ((mkdir(d->cfg.state_dir, 0755) && errno != EEXIST) ||
+	    (mkdir(dir, 0700) && errno != EEXIST)) {
+		ts_err("cannot create state directory '%s': %s", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 static char *dup_opt(json_t *v)
@@ -114,27 +133,33 @@ static int task_from_json(json_t *v, struct task **out)
 	json_t *rs, *rules, *vars, *grants, *item;
 	json_int_t owner, deadline, started, next_grant = 0;
 	int had_members = 0, err;
+	json_error_t jerr;
 	struct task *t;
 	size_t i;
 
 	*out = NULL;
-	if (json_unpack(v, "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:o, s:o, s:o, s?I, s:o}",
+	if (json_unpack_ex(v, &jerr, 0, "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:o, s:o, s:o, s?I, s:o}",
 			"id", &id, "parent", &parent, "name", &name, "policy", &policy, "owner",
 			&owner, "deadline_ns", &deadline, "started_ms", &started, "workdir",
 			&workdir, "had_members", &had_members, "ruleset", &rs, "rules", &rules,
 			"vars", &vars, "next_grant", &next_grant, "grants", &grants) ||
 	    !json_is_array(rules) || !json_is_array(grants) ||
 	    strlen(name) > TS_POLICY_NAME_MAX || strlen(policy) > TS_POLICY_NAME_MAX ||
-	    strlen(workdir) >= PATH_MAX)
+	    strlen(workdir) >= PATH_MAX) {
+		ts_err("state file: a task record is malformed: %s", jerr.text);
 		return -EINVAL;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	err = ts_task_id_parse(id, &t->id);
 	if (!err && strcmp(parent, "0000000000000000"))
 		err = ts_task_id_parse(parent, &t->parent);
-	if (!err)
+	if (!err) {
 		err = ts_ruleset_from_json(rs, &t->rs);
+		if (err)
+			ts_err("state file: the rules of task %s are malformed", id);
+	}
 	if (err)
 		goto cleanup;
 	memcpy(t->name, name, strlen(name) + 1);
@@ -204,48 +229,40 @@ static int grant_from_json(struct task *t, json_t *g, struct grant *out)
 	return 0;
 }
 
-static json_t *read_state(struct daemon *d)
+/* Every task file that parses; the others are reported and left to the
+ * orphan sweep (their kernel state has no record, so it is torn down). */
+static void load_tasks(struct daemon *d)
 {
-	char path[PATH_MAX + 16];
-	json_error_t jerr;
-	json_t *root;
+	char dir[PATH_MAX + 16], path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *dh;
 
-	state_path(d, path, sizeof(path), "");
-	if (access(path, F_OK))
-		return NULL;
-	root = json_load_file(path, 0, &jerr);
-	if (!root)
-		ts_err("state file '%s' is unreadable (line %d: %s): every task in the kernel "
-		       "will be torn down",
-		       path, jerr.line, jerr.text);
-	else if (json_integer_value(json_object_get(root, "version")) != STATE_VERSION) {
-		ts_err("state file '%s' has version %lld, expected %d: every task in the kernel "
-		       "will be torn down",
-		       path, json_integer_value(json_object_get(root, "version")), STATE_VERSION);
-		json_decref(root);
-		root = NULL;
-	}
-	return root;
-}
-
-static void load_tasks(struct daemon *d, json_t *root)
-{
-	json_t *item;
-	size_t i;
-
-	json_array_foreach(json_object_get(root, "tasks"), i, item) {
+	snprintf(dir, sizeof(dir), "%s/tasks", d->cfg.state_dir);
+	dh = opendir(dir);
+	while (dh && (de = readdir(dh))) {
+		json_error_t jerr;
 		struct task *t;
+		json_t *root;
+		size_t n = strlen(de->d_name);
 
-		if (task_from_json(item, &t)) {
-			ts_err("state file: task %zu is malformed; its kernel state will be torn down",
-			       i);
+		if (n < 6 || strcmp(de->d_name + n - 5, ".json"))
+			continue; /* ".", "..", and a write cut short (.tmp) */
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		root = json_load_file(path, 0, &jerr);
+		if (!root || json_integer_value(json_object_get(root, "version")) != STATE_VERSION ||
+		    task_from_json(json_object_get(root, "task"), &t)) {
+			ts_err("state file '%s' is unreadable or from another version: the task's "
+			       "kernel state will be torn down", path);
+			json_decref(root);
+			unlink(path);
 			continue;
 		}
-		if (task_register(d, t)) {
+		json_decref(root);
+		if (task_register(d, t))
 			task_free(t);
-			continue;
-		}
 	}
+	if (dh)
+		closedir(dh);
 }
 
 /* Tear down task `id` in the kernel that the registry does not know. */
@@ -261,16 +278,13 @@ static void tear_down_unknown(struct daemon *d, __u64 id, const char *what)
 
 int state_recover(struct daemon *d)
 {
-	json_t *root = read_state(d);
 	struct ts_member_rec *recs = NULL;
 	__u64 *ids = NULL;
 	size_t n, i, j;
 	struct ts_task kt;
 	int err;
 
-	if (root)
-		load_tasks(d, root);
-	json_decref(root);
+	load_tasks(d);
 
 	/* Kernel state the file does not explain. */
 	err = ts_kernel_task_ids(d->k, &ids, &n);
@@ -314,5 +328,5 @@ int state_recover(struct daemon *d)
 	for (i = 0; i < d->ntasks; i++)
 		task_sync_kernel(d, d->tasks[i]);
 	tasks_sweep(d);
-	return state_save(d);
+	return 0;
 }

@@ -340,7 +340,7 @@ int task_start(struct daemon *d, const char *policy_text, const char *policy_fil
 		goto cleanup;
 	}
 	ts_policy_free(policy);
-	state_save(d);
+	state_save_task(d, t);
 	ts_duration_format(t->deadline_ns - now_boot_ns() + TS_NSEC_PER_SEC / 2, ttl_text,
 			   sizeof(ttl_text));
 	{
@@ -362,6 +362,20 @@ cleanup:
 }
 
 /* --- ending ------------------------------------------------------------ */
+
+/* Every key the daemon wrote for `t`: no walk over other tasks' rules. */
+static void delete_rules(struct daemon *d, const struct task *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->rs->npaths; i++)
+		ts_kernel_path_rule_delete(d->k, t->id, t->rs->paths[i].path);
+	for (i = 0; i < t->ngrant_paths; i++)
+		ts_kernel_path_rule_delete(d->k, t->id, t->grant_paths[i]);
+	for (i = 0; i < t->nwritten_nets; i++)
+		ts_kernel_net_rule_delete(d->k, t->id, t->written_nets[i].addr,
+					  t->written_nets[i].bits);
+}
 
 int task_end(struct daemon *d, struct task *t, const char *reason)
 {
@@ -391,7 +405,8 @@ int task_end(struct daemon *d, struct task *t, const char *reason)
 	t = task_find(d, id);
 	if (!t)
 		return killed;
-	r = ts_kernel_revoke(d->k, id);
+	r = ts_kernel_revoke_flags(d->k, id, TS_REVOKE_KEEP_RULES);
+	delete_rules(d, t);
 	if (r == -EBUSY)
 		ts_err("task %016llx: members survived revocation; it stays revoked",
 		       (unsigned long long)id);
@@ -401,7 +416,7 @@ int task_end(struct daemon *d, struct task *t, const char *reason)
 			 r == -EBUSY ? ",\"survivors\":true" : "");
 	task_unregister(d, t);
 	task_free(t);
-	state_save(d);
+	state_forget_task(d, id);
 	return killed;
 }
 
@@ -519,7 +534,7 @@ int task_grant(struct daemon *d, struct task *t, const char *rule, __u64 for_ns,
 			 "\"rule\":\"%s\",\"grant_id\":%u,\"for\":\"%s\",\"granted_by_uid\":%u,"
 			 "\"granted_by_pid\":%d",
 			 text, (*out)->id, dur, (unsigned int)uid, (int)pid);
-	state_save(d);
+	state_save_task(d, t);
 	return 0;
 }
 
@@ -737,7 +752,7 @@ static void expire_grants(struct daemon *d, struct task *t, __u64 now)
 	t->ngrants = kept;
 	if (changed) {
 		task_sync_kernel(d, t);
-		state_save(d);
+		state_save_task(d, t);
 	}
 }
 
@@ -746,7 +761,6 @@ void tasks_sweep(struct daemon *d)
 	struct ts_member_rec *recs = NULL;
 	__u64 now = now_boot_ns(), *ids;
 	size_t n = 0, i, count;
-	bool dirty = false;
 
 	if (ts_kernel_members(d->k, 0, &recs, &n))
 		n = 0;
@@ -769,7 +783,7 @@ void tasks_sweep(struct daemon *d)
 		}
 		if (t->members && !t->had_members) {
 			t->had_members = true;
-			dirty = true;
+			state_save_task(d, t);
 		} else if (!t->members && t->had_members) {
 			task_end(d, t, "exit");
 			continue;
@@ -778,8 +792,6 @@ void tasks_sweep(struct daemon *d)
 	}
 	free(ids);
 	free(recs);
-	if (dirty)
-		state_save(d);
 	events_account(d);
 	if (d->cfg.resolve_interval_ns && now >= d->next_resolve_ns) {
 		if (d->next_resolve_ns)
@@ -834,7 +846,7 @@ void tasks_resolve(struct daemon *d)
 				events_lifecycle(d, t->id, "rules refreshed", 1,
 						 "host names resolved again",
 						 "\"net_rules\":%zu", t->rs->nnets);
-				state_save(d);
+				state_save_task(d, t);
 			}
 		}
 		ts_ruleset_free(rs);
