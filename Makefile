@@ -172,8 +172,12 @@ check-kernel: all $(KTEST_BINS)
 	$(Q)tools/vmtest --output $(OUTPUT) --kernel $(KERNELS) -- tests/kernel/run
 
 demo: deps
-	$(Q)$(MAKE) all $(KTEST_BINS)
+	$(Q)$(MAKE) all $(OUTPUT)/demo-agent
 	$(Q)tools/demo --output $(OUTPUT)
+
+$(OUTPUT)/demo-agent: tools/demo-agent.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
 deps:
 	$(Q)tools/deps

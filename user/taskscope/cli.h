@@ -4,6 +4,7 @@
 #define TS_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <jansson.h>
 
 /* Exit codes (documented in taskscope(1)). */
@@ -64,6 +65,10 @@ int cmd_end(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_grant(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+/* One readable line for an event record (OCSF JSON). */
+void cli_render_event(FILE *out, json_t *e);
 int cmd_doctor(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 

@@ -13,6 +13,7 @@
 #include "ts_ruleset.h"
 
 #define MAX_SINKS 8
+#define HISTORY 1024
 
 enum sink_type {
 	SINK_STDOUT = 0,
@@ -158,6 +159,8 @@ void events_account(struct daemon *d);
 void events_reopen(struct daemon *d);
 void events_close(struct daemon *d);
 json_t *events_stats(struct daemon *d);
+/* Recent events visible to a filter, oldest first, as JSON objects. */
+json_t *events_history(struct daemon *d, __u64 task, __u64 visible_root, size_t max);
 
 /* --- server.c: the control socket --- */
 int server_init(struct daemon *d);
@@ -187,6 +190,13 @@ struct daemon {
 	__u64 events_total;
 	__u64 ringbuf_lost_reported;
 	__u64 sink_dropped_reported[MAX_SINKS];
+	/* The last HISTORY event lines, for `taskscope events` without
+	 * --follow and for a follower's first screen. */
+	struct history_line {
+		__u64 task_id;
+		char *line;
+	} history[HISTORY];
+	size_t history_next;
 };
 
 /* CLOCK_BOOTTIME and CLOCK_REALTIME in ns. */

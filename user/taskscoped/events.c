@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,11 +35,56 @@ static const char *exe_of(__u32 tgid)
 	return n > 0 ? exe_cache.exe : NULL;
 }
 
+static void remember(struct daemon *d, __u64 task_id, const char *line, size_t len)
+{
+	struct history_line *h = &d->history[d->history_next++ % HISTORY];
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return;
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	free(h->line);
+	h->line = copy;
+	h->task_id = task_id;
+}
+
 static void emit(struct daemon *d, __u64 task_id, const char *line, size_t len, int severity)
 {
 	sinks_write(d->sinks, line, len, severity);
 	server_publish(d, task_id, line, len);
+	remember(d, task_id, line, len);
 	d->events_total++;
+}
+
+json_t *events_history(struct daemon *d, __u64 task, __u64 visible_root, size_t max)
+{
+	size_t n = d->history_next < HISTORY ? d->history_next : HISTORY, i, skip = 0, count = 0;
+	json_t *out = json_array();
+
+	/* Count the visible ones first, to return the newest `max`. */
+	for (i = 0; i < n; i++) {
+		const struct history_line *h = &d->history[(d->history_next - n + i) % HISTORY];
+
+		if ((!task || task_in_subtree(d, h->task_id, task)) &&
+		    (!visible_root || task_in_subtree(d, h->task_id, visible_root)))
+			count++;
+	}
+	if (count > max)
+		skip = count - max;
+	for (i = 0; out && i < n; i++) {
+		const struct history_line *h = &d->history[(d->history_next - n + i) % HISTORY];
+
+		if ((task && !task_in_subtree(d, h->task_id, task)) ||
+		    (visible_root && !task_in_subtree(d, h->task_id, visible_root)))
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		json_array_append_new(out, json_loads(h->line, 0, NULL));
+	}
+	return out;
 }
 
 static int on_event(const struct ts_event *e, void *ctx)
@@ -127,9 +173,13 @@ void events_reopen(struct daemon *d)
 
 void events_close(struct daemon *d)
 {
+	size_t i;
+
 	sinks_drain(d->sinks, 2000);
 	sinks_close(d->sinks);
 	d->sinks = NULL;
+	for (i = 0; i < HISTORY; i++)
+		free(d->history[i].line);
 }
 
 json_t *events_stats(struct daemon *d)

@@ -228,8 +228,10 @@ static json_t *m_grant(struct daemon *d, struct client *c, json_t *id, json_t *p
 
 static json_t *m_events(struct daemon *d, struct client *c, json_t *id, json_t *params)
 {
-	json_t *err;
+	json_int_t max = json_integer_value(json_object_get(params, "history"));
+	bool follow = json_is_true(json_object_get(params, "follow"));
 	struct task *t = NULL;
+	json_t *err;
 
 	if (json_object_get(params, "task")) {
 		t = param_task(d, id, params, &err);
@@ -241,9 +243,14 @@ static json_t *m_events(struct daemon *d, struct client *c, json_t *id, json_t *
 			      "only root, the taskscope group and members may watch events");
 	if (t && !may_touch(d, c, t))
 		return refuse(d, c, id, "events", "the task is outside the caller's own");
-	c->streaming = true;
+	if (max <= 0 || max > HISTORY)
+		max = HISTORY;
+	c->streaming = follow;
 	c->stream_task = t ? t->id : c->privileged ? 0 : c->tag;
-	return ts_proto_result(id, json_pack("{s:b}", "streaming", 1));
+	return ts_proto_result(id, json_pack("{s:b, s:o}", "streaming", follow, "history",
+					     events_history(d, t ? t->id : 0,
+							    c->privileged ? 0 : c->tag,
+							    (size_t)max)));
 }
 
 static json_t *m_stats(struct daemon *d, struct client *c, json_t *id, json_t *params)
