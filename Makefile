@@ -73,7 +73,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 UNIT_SAN_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/san/tests/unit/%,$(UNIT_SRCS))
 KTEST_BINS := $(patsubst tests/kernel/%.c,$(OUTPUT)/tests/kernel/%,$(KTEST_SRCS))
 
-.PHONY: all deps check check-unit check-kernel check-policy demo install \
+.PHONY: all deps check check-unit check-kernel check-policy check-service demo install \
 	clean distclean bench fuzz format
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -156,7 +156,7 @@ $(OUTPUT) $(OUTPUT)/bpf:
 
 # `check` and `demo` are the README quick start: they install what they need.
 check: deps
-	$(Q)$(MAKE) check-unit check-policy check-kernel
+	$(Q)$(MAKE) check-unit check-policy check-service check-kernel
 
 check-unit: $(UNIT_BINS) $(UNIT_SAN_BINS)
 	$(Q)tests/unit/run $(UNIT_BINS)
@@ -184,13 +184,35 @@ deps:
 
 # --- install ------------------------------------------------------------------
 
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/taskscope
 	install -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/taskscoped
 	install -d $(DESTDIR)$(PREFIX)/share/taskscope/policy
-	$(if $(wildcard policy/*.json),install -m 0644 $(wildcard policy/*.json) \
-		$(DESTDIR)$(PREFIX)/share/taskscope/policy/)
+	install -m 0644 policy/*.json policy/README.md $(DESTDIR)$(PREFIX)/share/taskscope/policy/
+	install -m 0644 tools/taskscoped.conf.example $(DESTDIR)$(PREFIX)/share/taskscope/
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' tools/systemd/taskscoped.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/taskscoped.service
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 tools/completion/taskscope.bash $(DESTDIR)$(BASHCOMPDIR)/taskscope
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 doc/taskscope.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 doc/taskscoped.8 $(DESTDIR)$(MANDIR)/man8/
+
+# The unit, checked by systemd itself, with @SBINDIR@ pointing at the build
+# so that ExecStart names a binary that exists.
+check-service: all
+	$(Q)mkdir -p $(OUTPUT)/unit
+	$(Q)sed 's|@SBINDIR@|$(OUTPUT)|g' tools/systemd/taskscoped.service.in \
+		> $(OUTPUT)/unit/taskscoped.service
+	$(Q)systemd-analyze verify --man=no $(OUTPUT)/unit/taskscoped.service
+	$(Q)echo "  systemd-analyze verify: taskscoped.service ok"
 
 # libFuzzer over the parser, compiler and intersection (clang only).
 FUZZ_LIB_SRCS := $(addprefix user/lib/,ts_policy.c ts_jsonpos.c ts_diag.c ts_pathvar.c \
