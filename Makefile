@@ -134,13 +134,22 @@ $(CLI): $(call obj,,$(CLI_SRCS)) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# Objects first, then the archive they draw on.
+link_objs = $(filter %.o,$^) $(filter %.a,$^)
+
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(link_objs) $(LIBS) -lcmocka
 
 $(OUTPUT)/san/tests/unit/%: $(OUTPUT)/san/tests/unit/%.o $(LIB_SAN)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(link_objs) $(LIBS) -lcmocka
+
+# Unit tests of the daemon's own parts link those objects too.
+$(OUTPUT)/tests/unit/test_config: $(OUTPUT)/user/taskscoped/config.o
+$(OUTPUT)/san/tests/unit/test_config: $(OUTPUT)/san/user/taskscoped/config.o
+$(OUTPUT)/tests/unit/test_config.o $(OUTPUT)/san/tests/unit/test_config.o: \
+	USER_CFLAGS += -Iuser/taskscoped
 
 $(OUTPUT)/tests/kernel/%: $(OUTPUT)/tests/kernel/%.o \
 		$(call obj,,$(KTEST_HELPERS)) $(LIB)
