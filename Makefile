@@ -139,16 +139,19 @@ link_objs = $(filter %.o,$^) $(filter %.a,$^)
 
 $(OUTPUT)/tests/unit/%: $(OUTPUT)/tests/unit/%.o $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(link_objs) $(LIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(link_objs) $(LIBS) -lcmocka -lpthread
 
 $(OUTPUT)/san/tests/unit/%: $(OUTPUT)/san/tests/unit/%.o $(LIB_SAN)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(link_objs) $(LIBS) -lcmocka
+	$(Q)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(link_objs) $(LIBS) -lcmocka -lpthread
 
 # Unit tests of the daemon's own parts link those objects too.
 $(OUTPUT)/tests/unit/test_config: $(OUTPUT)/user/taskscoped/config.o
 $(OUTPUT)/san/tests/unit/test_config: $(OUTPUT)/san/user/taskscoped/config.o
-$(OUTPUT)/tests/unit/test_config.o $(OUTPUT)/san/tests/unit/test_config.o: \
+$(OUTPUT)/tests/unit/test_sinks: $(OUTPUT)/user/taskscoped/sinks.o
+$(OUTPUT)/san/tests/unit/test_sinks: $(OUTPUT)/san/user/taskscoped/sinks.o
+$(OUTPUT)/tests/unit/test_config.o $(OUTPUT)/san/tests/unit/test_config.o \
+$(OUTPUT)/tests/unit/test_sinks.o $(OUTPUT)/san/tests/unit/test_sinks.o: \
 	USER_CFLAGS += -Iuser/taskscoped
 
 $(OUTPUT)/tests/kernel/%: $(OUTPUT)/tests/kernel/%.o \

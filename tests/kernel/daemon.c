@@ -64,6 +64,16 @@ static int probe(int argc, char **argv)
 			pause();
 		return 0;
 	}
+	if (argc >= 7 && !strcmp(argv[2], "deny-many")) {
+		int i, n = atoi(argv[5]);
+
+		while (access(argv[3], F_OK))
+			usleep(20000);
+		for (i = 0; i < n; i++)
+			if (kt_open_errno(argv[4], O_RDONLY) != EACCES)
+				return 97;
+		return kt_write_file(argv[6], "done") ? 99 : 0;
+	}
 	if (argc >= 3 && !strcmp(argv[2], "sleep")) {
 		for (;;)
 			pause();
@@ -150,8 +160,7 @@ static void daemon_exec_path(char *buf, size_t size)
 	snprintf(buf, size, "%s/taskscoped", getenv("OUTPUT") ? getenv("OUTPUT") : ".output");
 }
 
-/* daemon_start with the right binary and options. */
-static void daemon_up(void)
+static void daemon_up_with(const char *config)
 {
 	char bin[512];
 	int i;
@@ -164,12 +173,32 @@ static void daemon_up(void)
 
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execl(bin, "taskscoped", "--config", DIR "/taskscoped.conf", NULL);
+		execl(bin, "taskscoped", "--config", config, NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 300 && !socket_up(); i++)
 		usleep(100000);
 	KT_EXPECT(socket_up(), "taskscoped did not come up (see " DIR "/daemon.log)");
+}
+
+static void daemon_up(void)
+{
+	daemon_up_with(DIR "/taskscoped.conf");
+}
+
+/* taskscoped --teardown with `config`: nothing of it left behind. */
+static void daemon_teardown(const char *config)
+{
+	char bin[512];
+	pid_t pid;
+
+	daemon_exec_path(bin, sizeof(bin));
+	pid = fork();
+	if (pid == 0) {
+		execl(bin, "taskscoped", "--config", config, "--teardown", NULL);
+		_exit(127);
+	}
+	KT_EXPECT_EQ(kt_wait(pid), 0);
 }
 
 static void daemon_down(int sig)
@@ -184,28 +213,54 @@ static void daemon_down(int sig)
 /* The first line of the file sink for which every key=value of `want`
  * (a JSON object matched against unmapped.taskscope and the top level)
  * holds, waiting up to 5 s. */
-static json_t *find_event(const char *want_json)
+/* Does record `e` hold every key=value of `want`? */
+static bool event_matches(json_t *e, json_t *want)
+{
+	json_t *ts = json_object_get(json_object_get(e, "unmapped"), "taskscope"), *v;
+	const char *key;
+
+	json_object_foreach(want, key, v) {
+		json_t *have = json_object_get(ts, key) ?: json_object_get(e, key);
+
+		if (!have || !json_equal(have, v))
+			return false;
+	}
+	return true;
+}
+
+/* How many records of file `path` match `want_json`. */
+static unsigned int count_events(const char *path, const char *want_json)
+{
+	json_t *want = json_loads(want_json, 0, NULL);
+	FILE *f = fopen(path, "r");
+	unsigned int n = 0;
+	char line[16384];
+
+	while (want && f && fgets(line, sizeof(line), f)) {
+		json_t *e = json_loads(line, 0, NULL);
+
+		n += e && event_matches(e, want);
+		json_decref(e);
+	}
+	if (f)
+		fclose(f);
+	json_decref(want);
+	return n;
+}
+
+static json_t *find_event_in(const char *path, const char *want_json)
 {
 	json_t *want = json_loads(want_json, 0, NULL);
 	long deadline = kt_now_ms() + 5000;
 
 	while (want) {
-		FILE *f = fopen(EVENTS, "r");
+		FILE *f = fopen(path, "r");
 		char line[16384];
 
 		while (f && fgets(line, sizeof(line), f)) {
-			json_t *e = json_loads(line, 0, NULL), *ts, *v;
-			const char *key;
-			bool match = e != NULL;
+			json_t *e = json_loads(line, 0, NULL);
 
-			ts = json_object_get(json_object_get(e, "unmapped"), "taskscope");
-			json_object_foreach(want, key, v) {
-				json_t *have = json_object_get(ts, key) ?: json_object_get(e, key);
-
-				if (!have || !json_equal(have, v))
-					match = false;
-			}
-			if (match) {
+			if (e && event_matches(e, want)) {
 				fclose(f);
 				json_decref(want);
 				return e;
@@ -220,6 +275,11 @@ static json_t *find_event(const char *want_json)
 	}
 	json_decref(want);
 	return NULL;
+}
+
+static json_t *find_event(const char *want_json)
+{
+	return find_event_in(EVENTS, want_json);
 }
 
 static void expect_event(const char *want_json)
@@ -253,6 +313,14 @@ static void setup_dirs(void)
 	/* What a member needs to run this test binary and the CLI. */
 	write_policy(DIR "/parent.json",
 		     "{\"name\": \"kt-parent\", \"log\": {\"allow\": \"all\"},\n"
+		     " \"exec\": {\"allow\": [\"/bin/\", \"%s\", \"%s\"]},\n"
+		     " \"file\": {\"read\": [\"/\"], \"write\": [\"%s/\", \"/dev/null\"],\n"
+		     "          \"deny\": [\"%s/b/\", \"%s/secret\"]},\n"
+		     " \"net\": {\"connect\": [\"unix:%s\"]}}",
+		     self, cli, DIR, DIR, DIR, SOCK);
+	/* The same scope, logging denials only. */
+	write_policy(DIR "/quiet.json",
+		     "{\"name\": \"kt-quiet\", \"log\": {\"allow\": \"none\"},\n"
 		     " \"exec\": {\"allow\": [\"/bin/\", \"%s\", \"%s\"]},\n"
 		     " \"file\": {\"read\": [\"/\"], \"write\": [\"%s/\", \"/dev/null\"],\n"
 		     "          \"deny\": [\"%s/b/\", \"%s/secret\"]},\n"
@@ -698,17 +766,70 @@ static void start_daemon(void)
 static void stop_daemon(void)
 {
 	daemon_down(SIGTERM);
-	/* Leave nothing for the next suite. */
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		char bin[512];
+	daemon_teardown(DIR "/taskscoped.conf"); /* leave nothing for the next suite */
+}
 
-		daemon_exec_path(bin, sizeof(bin));
-		execl(bin, "taskscoped", "--config", DIR "/taskscoped.conf", "--teardown", NULL);
+#define RING_EVENTS DIR "/ring-events.jsonl"
+#define DENIALS 300
+
+/* A 4 KiB ring buffer and a stopped daemon: the kernel loses events, and
+ * the daemon, once it runs again, says how many. */
+static void ring_overflow_loss_event(void)
+{
+	char id[256], out[4096], want[256];
+	unsigned int delivered = 0;
+	long long lost;
+	json_t *e;
+	pid_t member;
+	int i;
+
+	write_policy(DIR "/ring.conf",
+		     "{\"socket\": \"%s\", \"pin_dir\": \"%s-ring\", \"state_dir\": \"%s-ring\",\n"
+		     " \"ring_buffer\": \"4K\", \"sinks\": [{\"type\": \"file\", \"path\": \"%s\"}]}",
+		     SOCK, PIN, STATE, RING_EVENTS);
+	daemon_down(SIGTERM);
+	daemon_up_with(DIR "/ring.conf");
+	/* Denials only: every record of the window is one of the DENIALS. */
+	KT_EXPECT_EQ(tscli(id, sizeof(id), "start", "--policy", DIR "/quiet.json", "--name",
+			   "kt-ring", NULL), 0);
+	first_line(id);
+	unlink(DIR "/ring-go");
+	unlink(DIR "/ring-done");
+	member = fork();
+	if (member == 0) {
+		char *argv[] = { cli, "--socket", SOCK, "enroll", id, "--", self, "probe",
+				 "deny-many", DIR "/ring-go", DIR "/secret", "300", DIR "/ring-done",
+				 NULL };
+
+		execv(cli, argv);
 		_exit(127);
 	}
-	KT_EXPECT_EQ(kt_wait(daemon_pid), 0);
-	daemon_pid = 0;
+	sleep(1);
+	kill(daemon_pid, SIGSTOP);
+	kt_write_file(DIR "/ring-go", "go");
+	for (i = 0; i < 300 && access(DIR "/ring-done", F_OK); i++)
+		usleep(100000);
+	KT_EXPECT_EQ(kt_wait(member), 0);
+	kill(daemon_pid, SIGCONT);
+	e = find_event_in(RING_EVENTS, "{\"event\": \"events lost\", \"where\": \"ringbuf\"}");
+	KT_EXPECT(e, "no loss event");
+	lost = json_integer_value(json_object_get(
+		json_object_get(json_object_get(e, "unmapped"), "taskscope"), "lost"));
+	json_decref(e);
+	snprintf(want, sizeof(want), "{\"op\": \"open\", \"verdict\": \"deny\", \"task_name\": \"kt-ring\"}");
+	for (i = 0; i < 20; i++) {
+		delivered = count_events(RING_EVENTS, want);
+		usleep(100000);
+	}
+	kt_info("%d denials with the daemon stopped: %u delivered, %lld reported lost", DENIALS,
+		delivered, lost);
+	KT_EXPECT(lost > 0, "nothing lost: the ring did not overflow");
+	KT_EXPECT_EQ(delivered + lost, DENIALS);
+	KT_EXPECT_EQ(tscli(out, sizeof(out), "--json", "stats", NULL), 0);
+	KT_EXPECT(strstr(out, "\"ringbuf_lost\":"), "stats: %s", out);
+	daemon_down(SIGTERM);
+	daemon_teardown(DIR "/ring.conf");
+	daemon_up();
 }
 
 int main(int argc, char **argv)
@@ -724,6 +845,7 @@ int main(int argc, char **argv)
 		{ "teardown on last-member exit and on ttl", teardown_on_exit_and_ttl },
 		{ "malformed, oversized and idle clients", malformed_requests },
 		{ "200 concurrent runs leak nothing", concurrent_runs_leak_nothing },
+		{ "a full ring buffer yields a loss event", ring_overflow_loss_event },
 		{ "(stop taskscoped, tear down)", stop_daemon },
 		{ 0 },
 	};

@@ -67,6 +67,7 @@ int cmd_show(int argc, char **argv);
 int cmd_grant(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 /* One readable line for an event record (OCSF JSON). */
 void cli_render_event(FILE *out, json_t *e);
 int cmd_doctor(int argc, char **argv);

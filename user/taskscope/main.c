@@ -25,6 +25,7 @@ static const struct cli_cmd commands[] = {
 	{ "events", cmd_events, "events [--follow] [--task ID]",
 	  "recent decisions, and new ones as they happen" },
 	{ "audit", cmd_audit, "audit ID [--file PATH]", "a task's whole timeline from the event file" },
+	{ "stats", cmd_stats, "stats", "events streamed, and every loss: kernel, sinks, subscribers" },
 	{ "policy", cmd_policy, "policy check|explain ...", "validate and explain policies" },
 	{ "doctor", cmd_doctor, "doctor", "report whether this kernel can enforce" },
 	{ "version", cmd_version, "version", "print the version" },

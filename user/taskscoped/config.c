@@ -243,7 +243,7 @@ static void parse(struct cfg_parse *p, json_t *root, struct config *c)
 					    "pin_dir",     "trust_domain", "max_ttl",
 					    "default_ttl", "resolve_interval", "log",
 					    "max_tasks",   "max_clients", "sinks",
-					    NULL };
+					    "ring_buffer", NULL };
 	static const char *const kinds[] = { "exec", "file", "net", "guard" };
 	json_t *v, *item;
 	size_t i, k;
@@ -262,6 +262,17 @@ static void parse(struct cfg_parse *p, json_t *root, struct config *c)
 		report(p, "default_ttl", false, "default_ttl is longer than max_ttl");
 	count(p, root, "max_tasks", "max_tasks", &c->max_tasks, 1, 65536);
 	count(p, root, "max_clients", "max_clients", &c->max_clients, 1, 4096);
+	{
+		__u64 ring = 0;
+
+		size_field(p, root, "ring_buffer", "ring_buffer", &ring);
+		/* The kernel wants a power of two, a whole number of pages. */
+		if (ring && (ring < 4096 || ring > (1u << 30) || (ring & (ring - 1))))
+			report(p, "ring_buffer", false,
+			       "ring_buffer must be a power of two from 4K to 1G");
+		else
+			c->ring_bytes = (__u32)ring;
+	}
 	v = json_object_get(root, "log");
 	if (v) {
 		static const char *const log_keys[] = { "allow", NULL };

@@ -46,6 +46,7 @@ struct config {
 	__u32 default_log_allow;
 	unsigned int max_tasks;
 	unsigned int max_clients;
+	__u32 ring_bytes; /* kernel event ring buffer; 0: the default */
 	struct sink_cfg sinks[MAX_SINKS];
 	unsigned int nsinks;
 };

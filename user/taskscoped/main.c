@@ -259,6 +259,7 @@ int main(int argc, char **argv)
 	if (check_host())
 		return 1;
 	kopts.pin_dir = check ? NULL : d.cfg.pin_dir;
+	kopts.events_bytes = d.cfg.ring_bytes;
 	if (ts_kernel_open(&kopts, &d.k))
 		return 1;
 	if (check) {
