@@ -226,6 +226,18 @@ check-service: all
 	$(Q)systemd-analyze verify --man=no $(OUTPUT)/unit/taskscoped.service
 	$(Q)echo "  systemd-analyze verify: taskscoped.service ok"
 
+# --- benchmarks: ratios against baselines measured in the same run ----------
+
+BENCH_DIR := $(OUTPUT)/bench
+
+$(BENCH_DIR)/bench_events: tools/bench/bench_events.c $(OUTPUT)/user/taskscoped/sinks.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/taskscoped -o $@ $^ $(LIBS)
+
+bench: $(BENCH_DIR)/bench_events
+	$(Q)$(BENCH_DIR)/bench_events $(BENCH_DIR)
+
 # libFuzzer over the parser, compiler and intersection (clang only).
 FUZZ_LIB_SRCS := $(addprefix user/lib/,ts_policy.c ts_jsonpos.c ts_diag.c ts_pathvar.c \
 	ts_target.c ts_duration.c ts_compile.c ts_ruleset.c ts_intersect.c ts_keys.c)

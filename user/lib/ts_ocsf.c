@@ -92,13 +92,30 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* Bytes that a JSON string cannot hold as they are: controls, '"', '\\',
+ * and (for the UTF-8 check) anything beyond ASCII. */
+static const unsigned char special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 static void put_escaped(struct sb *b, const char *str, size_t n, int *escaped)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	bool raw = !valid_utf8(s, n);
 	size_t i = 0, run = 0;
+	bool raw;
 
+	/* Most strings (paths, names) need nothing: copy them whole. */
+	while (i < n && !special[s[i]])
+		i++;
+	if (i == n) {
+		if (escaped)
+			*escaped = 0;
+		put(b, str, n);
+		return;
+	}
+	raw = !valid_utf8(s + i, n - i);
+	i = 0;
 	if (escaped)
 		*escaped = raw;
 	while (i < n) {
@@ -174,22 +191,32 @@ static void put_str(struct sb *b, const char *s)
 	PUTS(b, "\"");
 }
 
-/* "key":"value" with the comma before it. */
-static void kv_str(struct sb *b, const char *key, const char *value)
+/* "key":"value" with the comma before it, the value escaped. */
+static void kv_str_n(struct sb *b, const char *key_part, size_t n, const char *value)
 {
-	PUTS(b, ",\"");
-	put(b, key, strlen(key));
-	PUTS(b, "\":");
+	put(b, key_part, n);
 	put_str(b, value);
 }
 
-static void kv_int(struct sb *b, const char *key, long long value)
+#define kv_str(b, key, value) kv_str_n(b, ",\"" key "\":", sizeof(",\"" key "\":") - 1, value)
+
+/* A value known to need no escaping (our own constants). Keys are
+ * literals: their length is known at compile time. */
+static void kv_lit_n(struct sb *b, const char *key_part, size_t n, const char *value)
 {
-	PUTS(b, ",\"");
-	put(b, key, strlen(key));
-	PUTS(b, "\":");
+	put(b, key_part, n);
+	put(b, value, strlen(value));
+	PUTS(b, "\"");
+}
+
+static void kv_int_n(struct sb *b, const char *key_part, size_t n, long long value)
+{
+	put(b, key_part, n);
 	put_i64(b, value);
 }
+
+#define kv_lit(b, key, value) kv_lit_n(b, ",\"" key "\":\"", sizeof(",\"" key "\":\"") - 1, value)
+#define kv_int(b, key, value) kv_int_n(b, ",\"" key "\":", sizeof(",\"" key "\":") - 1, value)
 
 struct ocsf_class {
 	int class_uid, category_uid, activity_id;
@@ -267,15 +294,15 @@ static void put_common(struct sb *b, const struct ocsf_class *c, unsigned long l
 {
 	PUTS(b, "{\"class_uid\":");
 	put_u64(b, (unsigned long long)c->class_uid);
-	kv_str(b, "class_name", c->class_name);
+	kv_lit(b, "class_name", c->class_name);
 	kv_int(b, "category_uid", c->category_uid);
-	kv_str(b, "category_name", c->category_name);
+	kv_lit(b, "category_name", c->category_name);
 	kv_int(b, "activity_id", c->activity_id);
-	kv_str(b, "activity_name", c->activity_name);
+	kv_lit(b, "activity_name", c->activity_name);
 	kv_int(b, "type_uid", (long long)c->class_uid * 100 + c->activity_id);
 	kv_int(b, "time", (long long)time_ms);
 	kv_int(b, "severity_id", severity_id);
-	kv_str(b, "severity", severity_name(severity_id));
+	kv_lit(b, "severity", severity_name(severity_id));
 	PUTS(b, ",\"metadata\":{\"version\":\"" TS_OCSF_VERSION "\",\"product\":{\"name\":"
 		"\"taskscope\",\"vendor_name\":\"taskscope\"");
 	kv_str(b, "version", env->version ? env->version : "unknown");
@@ -284,13 +311,22 @@ static void put_common(struct sb *b, const struct ocsf_class *c, unsigned long l
 	PUTS(b, "}");
 }
 
+static void hex16(__u64 v, char out[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
+}
+
 /* "unmapped":{"taskscope":{ ...task fields... */
 static void open_unmapped(struct sb *b, __u64 task_id, const struct ts_fmt_task *t,
 			  const struct ts_fmt_env *env)
 {
-	char id[17];
+	char id[16];
 
-	ts_task_id_text(task_id, id);
+	hex16(task_id, id);
 	PUTS(b, ",\"unmapped\":{\"taskscope\":{\"task_id\":\"");
 	put(b, id, 16);
 	PUTS(b, "\"");
@@ -305,7 +341,7 @@ static void open_unmapped(struct sb *b, __u64 task_id, const struct ts_fmt_task 
 	if (t && t->policy)
 		kv_str(b, "policy", t->policy);
 	if (t)
-		kv_str(b, "mode", ts_mode_name(t->mode));
+		kv_lit(b, "mode", ts_mode_name(t->mode));
 }
 
 /* The destination as people write it: IPv4 unmapped. */
@@ -359,12 +395,12 @@ size_t ts_ocsf_event(char *buf, size_t size, const struct ts_event *e,
 		   (unsigned long long)(((__s64)e->time_ns + env->boot_to_real_ns) / 1000000),
 		   severity, env);
 	kv_int(&b, "action_id", blocked ? 2 : 1);
-	kv_str(&b, "action", blocked ? "Denied" : "Allowed");
+	kv_lit(&b, "action", blocked ? "Denied" : "Allowed");
 	kv_int(&b, "disposition_id", blocked ? 2 : e->verdict == TS_VERDICT_AUDIT ? 15 : 1);
-	kv_str(&b, "disposition",
+	kv_lit(&b, "disposition",
 	       blocked ? "Blocked" : e->verdict == TS_VERDICT_AUDIT ? "Detected" : "Allowed");
 	kv_int(&b, "status_id", blocked ? 2 : 1);
-	kv_str(&b, "status", blocked ? "Failure" : "Success");
+	kv_lit(&b, "status", blocked ? "Failure" : "Success");
 
 	PUTS(&b, ",\"actor\":{\"process\":{\"pid\":");
 	put_u64(&b, e->tgid);
@@ -408,16 +444,16 @@ size_t ts_ocsf_event(char *buf, size_t size, const struct ts_event *e,
 	}
 
 	open_unmapped(&b, e->task_id, task, env);
-	kv_str(&b, "kind", ts_kind_name(e->kind));
-	kv_str(&b, "op", ts_op_name(e->op));
-	kv_str(&b, "verdict", ts_verdict_name(e->verdict));
-	kv_str(&b, "reason", ts_reason_name(e->reason));
+	kv_lit(&b, "kind", ts_kind_name(e->kind));
+	kv_lit(&b, "op", ts_op_name(e->op));
+	kv_lit(&b, "verdict", ts_verdict_name(e->verdict));
+	kv_lit(&b, "reason", ts_reason_name(e->reason));
 	kv_int(&b, "rule_id", e->rule_id);
 	if (extra && extra->rule_text)
 		kv_str(&b, "rule", extra->rule_text);
 	if (e->access) {
 		ts_access_text(e->access, access, sizeof(access));
-		kv_str(&b, "access", access);
+		kv_lit(&b, "access", access);
 	}
 	kv_int(&b, "errno", -e->ret);
 	if (c.class_uid == 4001 && e->family == 1 /* AF_UNIX */ && plen) {
