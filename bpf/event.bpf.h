@@ -91,6 +91,7 @@ static __always_inline struct ts_event *ts_event_start(const struct ts_ctx *c,
 	e->sock_type = 0;
 	e->pad = 0;
 	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	e->other_task = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->path[0] = '\0';
 	return e;

@@ -14,6 +14,52 @@
 #define FMODE_EXEC 0x20
 #define __FMODE_EXEC 0x20 /* in f_flags: opened by execve() or uselib() */
 
+/*
+ * Task secrets: for every process, before any rule. Returns 1 when the
+ * opener owns the secret (allow, skip the rules), 0 when the file is no
+ * secret, or -EACCES.
+ */
+static __always_inline int ts_secret_check(struct file *file, struct ts_ctx *c, bool member)
+{
+	struct ts_secret_key key;
+	struct ts_secret_owner *owner;
+	struct ts_daemon_cfg *cfg;
+	struct ts_scratch *s;
+	struct ts_event *e;
+	__u32 zero = 0;
+	long len;
+
+	cfg = bpf_map_lookup_elem(&ts_daemon, &zero);
+	if (!cfg || !cfg->secrets_dev || BPF_CORE_READ(file, f_inode, i_sb, s_dev) != cfg->secrets_dev)
+		return 0;
+	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	owner = bpf_map_lookup_elem(&ts_secrets, &key);
+	if (!owner)
+		return 0;
+	if (member && c->task_id == owner->task_id)
+		return 1;
+	if ((bpf_get_current_pid_tgid() >> 32) == cfg->daemon_tgid)
+		return 1;
+	/* Someone else's secret: refused, and said so. */
+	{
+		struct ts_ctx owner_ctx = { .task_id = owner->task_id, .now = bpf_ktime_get_boot_ns() };
+		struct ts_decision d = { .reason = TS_REASON_SECRET };
+		struct ts_outcome o = { .verdict = TS_VERDICT_DENY, .ret = -EACCES };
+
+		s = ts_scratch();
+		e = ts_event_start(&owner_ctx, &d, &o, TS_KIND_FILE, TS_OP_OPEN);
+		if (e) {
+			e->other_task = member ? c->task_id : 0;
+			e->access = TS_ACCESS_READ;
+			len = s ? ts_file_path(s, file) : -1;
+			if (s)
+				ts_event_path(e, s->key.path, len);
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	return -EACCES;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(ts_file_open, struct file *file)
 {
@@ -21,9 +67,15 @@ int BPF_PROG(ts_file_open, struct file *file)
 	unsigned int fmode;
 	struct ts_ctx c;
 	__u32 want = 0;
+	bool member;
 	long len;
+	int secret;
 
-	if (!ts_current_member(&c))
+	member = ts_current_member(&c);
+	secret = ts_secret_check(file, &c, member);
+	if (secret)
+		return secret > 0 ? 0 : secret;
+	if (!member)
 		return 0;
 	s = ts_scratch();
 	if (!s)

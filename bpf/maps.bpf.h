@@ -23,6 +23,7 @@
 #define TS_MAX_PATH_RULES 65536
 #define TS_MAX_NET_RULES 16384
 #define TS_EVENTS_BYTES (1u << 20)
+#define TS_MAX_SECRETS 16384
 
 TS_MAP struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -60,6 +61,13 @@ TS_MAP struct {
 	__type(key, __u32);
 	__type(value, struct ts_daemon_cfg);
 } ts_daemon SEC(".maps");
+
+TS_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_MAX_SECRETS);
+	__type(key, struct ts_secret_key);
+	__type(value, struct ts_secret_owner);
+} ts_secrets SEC(".maps");
 
 /* The enroll iterator tags every thread of this thread group. */
 TS_MAP struct {

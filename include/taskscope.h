@@ -119,6 +119,7 @@ enum ts_reason {
 	TS_REASON_EXPIRED,
 	TS_REASON_UNLINKED,   /* memfd or deleted file without an exact rule */
 	TS_REASON_GUARD,      /* a tamper guard */
+	TS_REASON_SECRET,     /* another task's secret (see ts_secrets) */
 };
 
 enum ts_task_state {
@@ -221,7 +222,23 @@ struct ts_net_rule {
 /* Singleton (index 0) of array map "ts_daemon". */
 struct ts_daemon_cfg {
 	__u32 daemon_tgid; /* members may not signal it; 0 = none */
-	__u32 pad;
+	__u32 secrets_dev; /* super_block.s_dev of the secrets directory; 0 = none */
+};
+
+/*
+ * Task secrets. Map "ts_secrets" (hash) names, by inode number on the
+ * file system `secrets_dev`, every secret file and per-task secrets
+ * directory with its owning task. file_open decides it for every process,
+ * tagged or not, before anything else: a member of the owning task and
+ * the daemon may open it; anyone else gets -EACCES, logged with
+ * TS_REASON_SECRET, task_id the owner and other_task the opener's task.
+ */
+struct ts_secret_key {
+	__u64 ino;
+};
+
+struct ts_secret_owner {
+	__u64 task_id;
 };
 
 /* Record of ring buffer "ts_events". */
@@ -246,6 +263,7 @@ struct ts_event {
 	__u16 sock_type;
 	__u16 pad;
 	__u8 addr[16];
+	__u64 other_task; /* TS_REASON_SECRET: the opener's task (0: untagged) */
 	char comm[TS_COMM_LEN];
 	char path[TS_EVENT_PATH_MAX]; /* file, exec or unix socket path */
 };

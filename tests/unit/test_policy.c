@@ -121,9 +121,9 @@ static void unknown_keys_everywhere(void **state)
 	expect_error(&r, 2, 22, "net.conect", "did you mean 'connect'?");
 	expect_error(&r, 2, 45, "log.denied", "unknown key 'denied'");
 	done(&r);
-	parse(&r, "{\"name\": \"x\", \"exec\": {\"allow\": [\"/bin/sh\"]}, \"secrets\": []}");
+	parse(&r, "{\"name\": \"x\", \"exec\": {\"allow\": [\"/bin/sh\"]}, \"secret\": []}");
 	expect_invalid(&r, 1);
-	expect_error(&r, 1, 47, "secrets", "reserved");
+	expect_error(&r, 1, 47, "secret", "did you mean 'secrets'?");
 	done(&r);
 }
 
@@ -246,6 +246,45 @@ static void empty_policy_refused(void **state)
 	done(&r);
 }
 
+static void secrets(void **state)
+{
+	struct result r;
+
+	(void)state;
+	parse(&r, "{\"name\": \"x\", \"exec\": {\"allow\": [\"/bin/sh\"]}, \"secrets\": [\n"
+		  "{\"name\": \"GH_TOKEN\", \"source\": \"exec:/usr/local/bin/mint --repo x\",\n"
+		  " \"deliver\": [\"file\", \"env\"], \"revoke\": \"exec:/usr/local/bin/revoke\"},\n"
+		  "{\"name\": \"db_password\", \"source\": \"file:${HOME}/.config/db\"}]}");
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.p->nsecrets, 2);
+	assert_string_equal(r.p->secrets[0].name, "GH_TOKEN");
+	assert_true(r.p->secrets[0].deliver_env && r.p->secrets[0].deliver_file);
+	assert_string_equal(r.p->secrets[0].revoke, "exec:/usr/local/bin/revoke");
+	assert_true(r.p->secrets[1].deliver_file && !r.p->secrets[1].deliver_env);
+	assert_null(r.p->secrets[1].revoke);
+	done(&r);
+	parse(&r, "{\"name\": \"x\", \"exec\": {\"allow\": [\"/bin/sh\"]}, \"secrets\": [\n"
+		  "{\"name\": \"9x\", \"source\": \"exec:mint\"},\n"
+		  "{\"name\": \"a\", \"source\": \"file:rel\", \"deliver\": \"mail\"},\n"
+		  "{\"name\": \"b\", \"source\": \"file:/etc/\", \"revoke\": \"rm -rf /\"},\n"
+		  "{\"name\": \"b\", \"source\": \"http://vault\"}, {\"source\": \"file:/x\"}]}");
+	expect_invalid(&r, 8);
+	expect_error(&r, 2, 10, "secrets[0].name", "a secret needs a \"name\"");
+	expect_error(&r, 2, 26, "secrets[0].source", "exec:/ABSOLUTE/PROGRAM");
+	expect_error(&r, 3, 25, "secrets[1].source", "path must be absolute");
+	expect_error(&r, 3, 48, "secrets[1].deliver", "deliver is");
+	expect_error(&r, 4, 25, "secrets[2].source", "not a directory");
+	expect_error(&r, 4, 49, "secrets[2].revoke", "revoke must be");
+	expect_error(&r, 5, 25, "secrets[3].source", "source must be");
+	expect_error(&r, 5, 42, "secrets[4]", "needs a \"name\"");
+	done(&r);
+	parse(&r, "{\"name\": \"x\", \"exec\": {\"allow\": [\"/bin/sh\"]}, \"secrets\": [\n"
+		  "{\"name\": \"t\", \"source\": \"file:/a\"}, {\"name\": \"t\", \"source\": \"file:/b\"}]}");
+	expect_invalid(&r, 1);
+	expect_error(&r, 2, 46, "secrets[1].name", "secret name 't' is used twice");
+	done(&r);
+}
+
 static void every_error_reported_in_order(void **state)
 {
 	struct result r;
@@ -322,6 +361,7 @@ int main(void)
 		cmocka_unit_test(bad_paths),
 		cmocka_unit_test(bad_net_targets),
 		cmocka_unit_test(empty_policy_refused),
+		cmocka_unit_test(secrets),
 		cmocka_unit_test(every_error_reported_in_order),
 		cmocka_unit_test(rule_ids_are_deterministic),
 		cmocka_unit_test(oversized_input_refused),

@@ -20,6 +20,7 @@ const char *const ts_map_names[TS_MAP_COUNT] = {
 	[TS_MAP_PATH_RULES] = "ts_path_rules", [TS_MAP_NET_RULES] = "ts_net_rules",
 	[TS_MAP_DAEMON] = "ts_daemon",     [TS_MAP_ENROLL] = "ts_enroll",
 	[TS_MAP_EVENTS] = "ts_events",     [TS_MAP_STATS] = "ts_stats",
+	[TS_MAP_SECRETS] = "ts_secrets",
 };
 
 const char *const ts_iter_names[TS_ITER_COUNT] = {
@@ -39,6 +40,7 @@ static const struct {
 	[TS_MAP_ENROLL] = { sizeof(__u32), sizeof(struct ts_enroll_req) },
 	[TS_MAP_EVENTS] = { 0, 0 },
 	[TS_MAP_STATS] = { sizeof(__u32), sizeof(__u64) },
+	[TS_MAP_SECRETS] = { sizeof(struct ts_secret_key), sizeof(struct ts_secret_owner) },
 };
 
 #define VERIFIER_LOG_SIZE (64 * 1024)

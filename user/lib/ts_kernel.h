@@ -87,6 +87,14 @@ int ts_kernel_revoke_flags(struct ts_kernel *k, __u64 id, unsigned int flags);
 
 /* Members may not signal thread group `tgid` (the daemon); 0: none. */
 int ts_kernel_set_daemon(struct ts_kernel *k, pid_t tgid);
+/* Secrets live on the file system with this st_dev (0: none). */
+int ts_kernel_set_secrets_dev(struct ts_kernel *k, dev_t dev);
+/* Inode `ino` on that file system is a secret (or secrets directory) of
+ * task `id`: only its members and the daemon may open it. */
+int ts_kernel_secret_add(struct ts_kernel *k, __u64 ino, __u64 id);
+int ts_kernel_secret_remove(struct ts_kernel *k, __u64 ino);
+/* Every secret entry of task `id` (0: every entry) removed; the count. */
+int ts_kernel_secrets_clear(struct ts_kernel *k, __u64 id);
 
 /* Stream events to `fn` (called from ts_kernel_events_poll). */
 int ts_kernel_events_subscribe(struct ts_kernel *k, ts_event_fn fn, void *ctx);

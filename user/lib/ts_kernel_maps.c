@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "ts_kernel_priv.h"
@@ -296,18 +297,89 @@ int ts_kernel_rules_delete(struct ts_kernel *k, __u64 id)
 		       rules_of(k, TS_MAP_NET_RULES, id, true, &n);
 }
 
-int ts_kernel_set_daemon(struct ts_kernel *k, pid_t tgid)
+/* Read-modify-write of the ts_daemon singleton. */
+static int daemon_cfg_update(struct ts_kernel *k, const __u32 *tgid, const __u32 *dev)
 {
-	struct ts_daemon_cfg cfg = { .daemon_tgid = (__u32)tgid };
+	struct ts_daemon_cfg cfg = { 0 };
 	__u32 zero = 0;
 
+	bpf_map_lookup_elem(k->map_fd[TS_MAP_DAEMON], &zero, &cfg);
+	if (tgid)
+		cfg.daemon_tgid = *tgid;
+	if (dev)
+		cfg.secrets_dev = *dev;
 	if (bpf_map_update_elem(k->map_fd[TS_MAP_DAEMON], &zero, &cfg, BPF_ANY)) {
 		int err = -errno;
 
-		ts_err("cannot record the daemon's pid: %s", strerror(-err));
+		ts_err("cannot write the daemon's settings to the kernel: %s", strerror(-err));
 		return err;
 	}
 	return 0;
+}
+
+int ts_kernel_set_daemon(struct ts_kernel *k, pid_t tgid)
+{
+	__u32 v = (__u32)tgid;
+
+	return daemon_cfg_update(k, &v, NULL);
+}
+
+/* The kernel's s_dev encoding (major << 20 | minor), not glibc's dev_t. */
+int ts_kernel_set_secrets_dev(struct ts_kernel *k, dev_t dev)
+{
+	__u32 v = dev ? (major(dev) << 20 | minor(dev)) : 0;
+
+	return daemon_cfg_update(k, NULL, &v);
+}
+
+int ts_kernel_secret_add(struct ts_kernel *k, __u64 ino, __u64 id)
+{
+	struct ts_secret_key key = { .ino = ino };
+	struct ts_secret_owner owner = { .task_id = id };
+
+	if (bpf_map_update_elem(k->map_fd[TS_MAP_SECRETS], &key, &owner, BPF_ANY)) {
+		int err = -errno;
+
+		ts_err("cannot guard secret inode %llu of task %016llx: %s",
+		       (unsigned long long)ino, ID(id), strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ts_kernel_secret_remove(struct ts_kernel *k, __u64 ino)
+{
+	struct ts_secret_key key = { .ino = ino };
+
+	if (bpf_map_delete_elem(k->map_fd[TS_MAP_SECRETS], &key) && errno != ENOENT) {
+		int err = -errno;
+
+		ts_err("cannot drop secret inode %llu: %s", (unsigned long long)ino, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ts_kernel_secrets_clear(struct ts_kernel *k, __u64 id)
+{
+	struct ts_secret_key *keys;
+	struct ts_secret_owner owner;
+	size_t n, i;
+	int err, removed = 0;
+
+	err = map_keys(k->map_fd[TS_MAP_SECRETS], sizeof(*keys), "secrets", (void **)&keys, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(k->map_fd[TS_MAP_SECRETS], &keys[i], &owner))
+			continue;
+		if (id && owner.task_id != id)
+			continue;
+		if (!bpf_map_delete_elem(k->map_fd[TS_MAP_SECRETS], &keys[i]))
+			removed++;
+	}
+	free(keys);
+	return removed;
 }
 
 int ts_kernel_stat(struct ts_kernel *k, enum ts_stat stat, __u64 *value)

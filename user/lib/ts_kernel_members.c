@@ -241,6 +241,9 @@ int ts_kernel_revoke_flags(struct ts_kernel *k, __u64 id, unsigned int flags)
 		if (err)
 			return err;
 	}
+	err = ts_kernel_secrets_clear(k, id);
+	if (err < 0)
+		return err;
 	if (left) {
 		/* Left revoked: every hook keeps denying them. */
 		ts_err("%zu threads of task %016llx survived revocation", left, ID(id));

@@ -14,6 +14,7 @@ enum ts_map_id {
 	TS_MAP_ENROLL,
 	TS_MAP_EVENTS,
 	TS_MAP_STATS,
+	TS_MAP_SECRETS,
 	TS_MAP_COUNT,
 };
 

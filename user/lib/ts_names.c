@@ -51,7 +51,7 @@ const char *ts_reason_name(unsigned int reason)
 		[TS_REASON_RULE] = "rule",         [TS_REASON_NO_RULE] = "no-rule",
 		[TS_REASON_NO_TASK] = "no-task",   [TS_REASON_REVOKED] = "revoked",
 		[TS_REASON_EXPIRED] = "expired",   [TS_REASON_UNLINKED] = "unlinked",
-		[TS_REASON_GUARD] = "guard",
+		[TS_REASON_GUARD] = "guard",       [TS_REASON_SECRET] = "secret",
 	};
 
 	return NAME(names, reason);

@@ -461,6 +461,16 @@ size_t ts_ocsf_event(char *buf, size_t size, const struct ts_event *e,
 		put_escaped(&b, e->path, plen, &escaped);
 		PUTS(&b, "\"");
 	}
+	if (e->reason == TS_REASON_SECRET) {
+		char other[16];
+
+		/* task_id is the secret's owner; the opener's task, if any: */
+		hex16(e->other_task, other);
+		PUTS(&b, ",\"opener_task_id\":\"");
+		if (e->other_task)
+			put(&b, other, 16);
+		PUTS(&b, "\"");
+	}
 	if (escaped)
 		PUTS(&b, ",\"path_escaped\":true");
 	if (e->flags & TS_EVENT_F_TRUNCATED)

@@ -8,6 +8,7 @@
 #include "taskscope.h"
 #include "ts_duration.h"
 #include "ts_jsonpos.h"
+#include "ts_keys.h"
 #include "ts_pathvar.h"
 #include "ts_policy.h"
 
@@ -202,9 +203,140 @@ static void parse_scalars(struct parse *ps, json_t *root)
 			report(ps, "mode", false, "mode must be \"enforce\" or \"audit\", not '%s'",
 			       json_string_value(v));
 	}
-	if (json_object_get(root, "secrets"))
-		report(ps, "secrets", true,
-		       "'secrets' is reserved: task secrets are not supported by this version");
+}
+
+static bool valid_secret_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > TS_SECRET_NAME_MAX || (!isalpha((unsigned char)s[0]) && s[0] != '_'))
+		return false;
+	for (i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* "exec:/abs/program args...": the program must be named absolutely (it
+ * runs with no search path). */
+static bool valid_command(const char *s)
+{
+	return !strncmp(s, "exec:/", 6) && s[6] && !strchr(s, '\n');
+}
+
+static void parse_secret(struct parse *ps, json_t *item, size_t i)
+{
+	static const char *const keys[] = { "name", "source", "deliver", "revoke", NULL };
+	struct ts_secret_spec *sp, *bigger;
+	const struct ts_jsonpos_entry *pos;
+	char path[64], field[96], why[256];
+	json_t *v, *d;
+	size_t j, k;
+	const char *name, *source, *revoke = NULL;
+	bool deliver_file = false, deliver_env = false, ok = true;
+
+	snprintf(path, sizeof(path), "secrets[%zu]", i);
+	if (!expect_type(ps, path, item, JSON_OBJECT, "an object"))
+		return;
+	check_keys(ps, path, item, keys);
+	snprintf(field, sizeof(field), "%s.name", path);
+	v = json_object_get(item, "name");
+	name = json_string_value(v);
+	if (!name || !valid_secret_name(name)) {
+		report(ps, v ? field : path, false,
+		       "a secret needs a \"name\" of 1 to %d letters, digits and '_' "
+		       "(not starting with a digit)", TS_SECRET_NAME_MAX);
+		ok = false;
+	}
+	for (j = 0; name && j < ps->p->nsecrets; j++)
+		if (!strcmp(ps->p->secrets[j].name, name)) {
+			report(ps, field, false, "secret name '%s' is used twice", name);
+			ok = false;
+		}
+	snprintf(field, sizeof(field), "%s.source", path);
+	v = json_object_get(item, "source");
+	source = json_string_value(v);
+	if (!source) {
+		report(ps, v ? field : path, false,
+		       "a secret needs a \"source\": \"file:PATH\" or \"exec:COMMAND\"");
+		ok = false;
+	} else if (!strncmp(source, "file:", 5)) {
+		if (ts_path_template_check(source + 5, false, why, sizeof(why)) ||
+		    ts_path_is_dir(source + 5)) {
+			report(ps, field, false, "%s", ts_path_is_dir(source + 5)
+				? "a secret file is a file, not a directory" : why);
+			ok = false;
+		}
+	} else if (!valid_command(source)) {
+		report(ps, field, false,
+		       "source must be \"file:PATH\" or \"exec:/ABSOLUTE/PROGRAM [ARGS]\"");
+		ok = false;
+	}
+	snprintf(field, sizeof(field), "%s.revoke", path);
+	v = json_object_get(item, "revoke");
+	if (v) {
+		revoke = json_string_value(v);
+		if (!revoke || !valid_command(revoke)) {
+			report(ps, field, false, "revoke must be \"exec:/ABSOLUTE/PROGRAM [ARGS]\"");
+			ok = false;
+		}
+	}
+	snprintf(field, sizeof(field), "%s.deliver", path);
+	d = json_object_get(item, "deliver");
+	if (!d) {
+		deliver_file = true;
+	} else {
+		json_t *one = json_is_string(d) ? d : NULL;
+
+		for (k = 0; k < (one ? 1 : json_is_array(d) ? json_array_size(d) : 0); k++) {
+			const char *how = json_string_value(one ? one : json_array_get(d, k));
+
+			if (how && !strcmp(how, "file"))
+				deliver_file = true;
+			else if (how && !strcmp(how, "env"))
+				deliver_env = true;
+			else
+				ok = false;
+		}
+		if (!ok || (!deliver_file && !deliver_env)) {
+			report(ps, field, false, "deliver is \"file\", \"env\" or both as a list");
+			ok = false;
+		}
+	}
+	if (!ok)
+		return;
+	bigger = realloc(ps->p->secrets, (ps->p->nsecrets + 1) * sizeof(*bigger));
+	if (!bigger) {
+		ps->oom = 1;
+		return;
+	}
+	ps->p->secrets = bigger;
+	sp = &bigger[ps->p->nsecrets++];
+	memset(sp, 0, sizeof(*sp));
+	pos = ts_jsonpos_find(&ps->pos, path);
+	sp->name = dup_or_oom(ps, name);
+	sp->source = dup_or_oom(ps, source);
+	sp->revoke = revoke ? dup_or_oom(ps, revoke) : NULL;
+	sp->json_path = dup_or_oom(ps, path);
+	sp->deliver_file = deliver_file;
+	sp->deliver_env = deliver_env;
+	sp->line = pos ? pos->line : 0;
+	sp->column = pos ? pos->column : 0;
+}
+
+static void parse_secrets(struct parse *ps, json_t *root)
+{
+	json_t *arr = json_object_get(root, "secrets"), *item;
+	size_t i;
+
+	if (!arr || !expect_type(ps, "secrets", arr, JSON_ARRAY, "an array"))
+		return;
+	if (json_array_size(arr) > TS_SECRETS_MAX) {
+		report(ps, "secrets", false, "at most %d secrets per task", TS_SECRETS_MAX);
+		return;
+	}
+	json_array_foreach(arr, i, item)
+		parse_secret(ps, item, i);
 }
 
 static int kind_of(const char *s)
@@ -421,6 +553,7 @@ int ts_policy_parse(const char *file, const char *text, size_t len, struct ts_di
 		parse_scalars(&ps, root);
 		parse_log(&ps, root);
 		parse_sections(&ps, root);
+		parse_secrets(&ps, root);
 		if (diag->count == before && !allows_anything(ps.p))
 			report(&ps, "", false,
 			       "the policy allows nothing: give it exec, file or net rules");
@@ -495,6 +628,13 @@ void ts_policy_free(struct ts_policy *p)
 		free(p->entries[i].json_path);
 	}
 	free(p->entries);
+	for (i = 0; i < p->nsecrets; i++) {
+		free(p->secrets[i].name);
+		free(p->secrets[i].source);
+		free(p->secrets[i].revoke);
+		free(p->secrets[i].json_path);
+	}
+	free(p->secrets);
 	free(p->file);
 	free(p->name);
 	free(p->description);

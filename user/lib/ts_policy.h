@@ -38,6 +38,19 @@ struct ts_policy_entry {
 	struct ts_target net; /* net lists; unix_path points into text */
 };
 
+/* A secret the task receives at start (policy key "secrets"). */
+struct ts_secret_spec {
+	char *name;   /* [A-Za-z_][A-Za-z0-9_]*: file name and variable name */
+	char *source; /* "file:PATH" (copied) or "exec:COMMAND" (its stdout) */
+	char *revoke; /* "exec:COMMAND" run at teardown, or NULL */
+	bool deliver_file, deliver_env;
+	char *json_path;
+	int line, column;
+};
+
+#define TS_SECRET_NAME_MAX 64
+#define TS_SECRETS_MAX 16
+
 struct ts_policy {
 	char *file; /* as named by the caller */
 	char *name;
@@ -49,6 +62,8 @@ struct ts_policy {
 	bool raw_sockets;
 	struct ts_policy_entry *entries;
 	size_t count;
+	struct ts_secret_spec *secrets;
+	size_t nsecrets;
 };
 
 /* "exec.allow", "file.write", ... */

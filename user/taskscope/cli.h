@@ -52,8 +52,9 @@ int cli_call_quiet(const char *method, json_t *params, json_t **result, int quie
  * index of the first operand, or -1 (usage printed). */
 int cli_task_options(int argc, char **argv, json_t *params, bool allow_cmd);
 /* Run argv in a child tagged into `task`, wait, return its exit status
- * (or CLI_EXIT_* when it could not run). */
-int cli_run_enrolled(const char *task, char **cmd, const char *workdir);
+ * (or CLI_EXIT_* when it could not run). `env`: variables for the child
+ * only (secrets delivered by environment), or NULL. */
+int cli_run_enrolled(const char *task, char **cmd, const char *workdir, json_t *env);
 /* Print a task object as "key: value" lines. */
 void cli_print_task(json_t *t);
 

@@ -43,7 +43,7 @@ int cmd_enroll(int argc, char **argv)
 		return rc;
 	}
 	if (!pid && optind < argc)
-		return cli_run_enrolled(task, argv + optind, NULL);
+		return cli_run_enrolled(task, argv + optind, NULL, NULL);
 usage:
 	fprintf(stderr, "usage: taskscope enroll ID (--pid PID | -- CMD [ARGS...])\n");
 	return CLI_EXIT_USAGE;

@@ -22,8 +22,12 @@ int cmd_run(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	workdir = json_string_value(json_object_get(params, "workdir"));
+	/* Secrets the policy delivers by environment come back with the task,
+	 * to this caller only, for the command's environment. */
+	json_object_set_new(params, "deliver_env", json_true());
 	{
 		char wd[4096];
+		json_t *env;
 
 		snprintf(wd, sizeof(wd), "%s", workdir);
 		rc = cli_call("start", params, &task);
@@ -34,7 +38,17 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "taskscope: task %s (%s) started, expires in %llds\n", id,
 				json_string_value(json_object_get(task, "name")),
 				json_integer_value(json_object_get(task, "expires_in_s")));
-		status = cli_run_enrolled(id, argv + first, wd);
+		env = json_object_get(task, "env");
+		if (!env)
+			env = json_object();
+		else
+			json_incref(env);
+		json_object_set_new(env, "TASKSCOPE_TASK_ID", json_string(id));
+		if (json_object_get(task, "secrets_dir"))
+			json_object_set(env, "TASKSCOPE_SECRETS_DIR",
+					json_object_get(task, "secrets_dir"));
+		status = cli_run_enrolled(id, argv + first, wd, env);
+		json_decref(env);
 	}
 	rc = cli_call_quiet("end", json_pack("{s:s}", "task", id), &ended, TS_E_NOTFOUND);
 	if (rc == CLI_EXIT_QUIET_ERROR) {

@@ -35,13 +35,18 @@ static void handle_signals(bool waiting)
 	signal(SIGQUIT, waiting ? SIG_IGN : SIG_DFL);
 }
 
-static void exec_child(int go, int report, char **cmd, const char *workdir)
+static void exec_child(int go, int report, char **cmd, const char *workdir, json_t *env)
 {
+	const char *key;
+	json_t *v;
 	char c;
 	int err;
 
 	if (read(go, &c, 1) != 1)
 		_exit(CLI_EXIT_RUN_FAIL); /* taskscope could not tag us: never run */
+	json_object_foreach(env, key, v)
+		if (json_is_string(v))
+			setenv(key, json_string_value(v), 1);
 	if (workdir && chdir(workdir)) {
 		err = errno;
 		if (write(report, &err, sizeof(err)) < 0)
@@ -55,7 +60,7 @@ static void exec_child(int go, int report, char **cmd, const char *workdir)
 	_exit(err == ENOENT ? CLI_EXIT_NOTFOUND : CLI_EXIT_NOEXEC);
 }
 
-int cli_run_enrolled(const char *task, char **cmd, const char *workdir)
+int cli_run_enrolled(const char *task, char **cmd, const char *workdir, json_t *env)
 {
 	int go[2], report[2], status, err = 0;
 	json_t *result;
@@ -75,7 +80,7 @@ int cli_run_enrolled(const char *task, char **cmd, const char *workdir)
 	if (pid == 0) {
 		close(go[1]);
 		close(report[0]);
-		exec_child(go[0], report[1], cmd, workdir);
+		exec_child(go[0], report[1], cmd, workdir, env);
 	}
 	close(go[0]);
 	close(report[1]);

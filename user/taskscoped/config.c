@@ -43,6 +43,9 @@ static void defaults(struct config *c)
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s", TS_CONTROL_SOCKET);
 	snprintf(c->socket_group, sizeof(c->socket_group), "taskscope");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/run/taskscope");
+	/* secrets_dir: STATE_DIR/secrets unless set (secrets_init) */
+	c->helper_timeout_ns = 10ull * TS_NSEC_PER_SEC;
+	c->secret_max_bytes = 64 * 1024;
 	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", TS_PIN_DIR);
 	snprintf(c->trust_domain, sizeof(c->trust_domain), "taskscope.local");
 	c->max_ttl_ns = 24ull * 3600 * TS_NSEC_PER_SEC;
@@ -243,7 +246,8 @@ static void parse(struct cfg_parse *p, json_t *root, struct config *c)
 					    "pin_dir",     "trust_domain", "max_ttl",
 					    "default_ttl", "resolve_interval", "log",
 					    "max_tasks",   "max_clients", "sinks",
-					    "ring_buffer", NULL };
+					    "ring_buffer", "secrets_dir", "helper_timeout",
+					    "secret_max_size", NULL };
 	static const char *const kinds[] = { "exec", "file", "net", "guard" };
 	json_t *v, *item;
 	size_t i, k;
@@ -258,6 +262,18 @@ static void parse(struct cfg_parse *p, json_t *root, struct config *c)
 	duration(p, root, "max_ttl", &c->max_ttl_ns);
 	duration(p, root, "default_ttl", &c->default_ttl_ns);
 	duration(p, root, "resolve_interval", &c->resolve_interval_ns);
+	duration(p, root, "helper_timeout", &c->helper_timeout_ns);
+	copy_str(p, root, "secrets_dir", "secrets_dir", c->secrets_dir, sizeof(c->secrets_dir),
+		 true);
+	{
+		__u64 max = c->secret_max_bytes;
+
+		size_field(p, root, "secret_max_size", "secret_max_size", &max);
+		if (max < 1 || max > (16u << 20))
+			report(p, "secret_max_size", false, "secret_max_size must be 1 to 16M");
+		else
+			c->secret_max_bytes = (__u32)max;
+	}
 	if (c->default_ttl_ns > c->max_ttl_ns)
 		report(p, "default_ttl", false, "default_ttl is longer than max_ttl");
 	count(p, root, "max_tasks", "max_tasks", &c->max_tasks, 1, 65536);

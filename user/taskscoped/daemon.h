@@ -10,6 +10,7 @@
 #include "taskscope.h"
 #include "ts_kernel.h"
 #include "ts_ocsf.h"
+#include "ts_policy.h"
 #include "ts_ruleset.h"
 
 #define MAX_SINKS 8
@@ -35,6 +36,9 @@ struct sink_cfg {
 
 struct config {
 	char file[PATH_MAX]; /* where it was read from, "" for defaults */
+	char secrets_dir[PATH_MAX];
+	__u64 helper_timeout_ns; /* secret mint and revoke helpers */
+	__u32 secret_max_bytes;
 	char socket_path[108];
 	char socket_group[64];
 	char state_dir[PATH_MAX];
@@ -78,6 +82,29 @@ struct grant {
 
 #define TS_RULE_ID_GRANT 0x40000000u
 
+/* A secret of a live task. The value itself is never kept. */
+struct secret {
+	char name[TS_SECRET_NAME_MAX + 1];
+	char *revoke; /* "exec:..." or NULL */
+	bool deliver_file, deliver_env;
+	__u64 ino;    /* its file's inode; 0 when not delivered as a file */
+};
+
+/* A revoke helper to run (again): after a task ended, until it succeeds
+ * or MAX_REVOKE_ATTEMPTS failed. Persisted: a daemon restart resumes it. */
+struct revoke_job {
+	__u64 task_id;
+	char name[TS_SECRET_NAME_MAX + 1];
+	char *command;
+	uid_t uid;
+	gid_t gid;
+	char spiffe[400];
+	unsigned int attempts;
+	__u64 next_ns;  /* CLOCK_BOOTTIME of the next attempt */
+	pid_t pid;      /* running helper, 0: none */
+	__u64 deadline_ns;
+};
+
 struct task {
 	__u64 id, parent;
 	char name[TS_POLICY_NAME_MAX + 1];
@@ -103,6 +130,10 @@ struct task {
 	size_t ngrant_paths;
 	struct ts_rs_net *written_nets;
 	size_t nwritten_nets;
+	struct secret *secrets;
+	size_t nsecrets;
+	__u64 secrets_dir_ino;
+	gid_t owner_gid;
 };
 
 struct daemon;
@@ -121,8 +152,8 @@ bool task_in_subtree(struct daemon *d, __u64 id, __u64 ancestor);
  * data) for the caller's response. */
 int task_start(struct daemon *d, const char *policy_text, const char *policy_file,
 	       const char *name, __u64 ttl_ns, const char *workdir, uid_t owner,
-	       __u64 parent, struct task **out, int *code, char *msg, size_t msg_size,
-	       json_t **data);
+	       __u64 parent, bool want_env, json_t **env, struct task **out, int *code,
+	       char *msg, size_t msg_size, json_t **data);
 /* End `t` and its sub-tasks: revoke in the kernel, forget, persist.
  * Returns processes killed. */
 int task_end(struct daemon *d, struct task *t, const char *reason);
@@ -139,8 +170,26 @@ const char *task_rule_text(struct daemon *d, const struct task *t, __u32 id);
 json_t *task_json(struct daemon *d, const struct task *t, bool details);
 void task_free(struct task *t);
 
+/* --- secrets.c: just-in-time credentials --- */
+int secrets_init(struct daemon *d);
+/* Mint or copy every secret of `policy` for `t` and deliver it; on any
+ * failure remove (and revoke) what was made: -EINVAL with the reason in
+ * msg. Values for env delivery go into *env (NULL unless asked). */
+int secrets_start(struct daemon *d, struct task *t, const struct ts_policy *policy,
+		  bool want_env, json_t **env, char *msg, size_t msg_size);
+/* Remove the task's secret files and queue their revoke helpers. */
+void secrets_end(struct daemon *d, struct task *t);
+/* Run due revoke helpers, reap finished ones, retry the failed. */
+void secrets_sweep(struct daemon *d);
+/* Remove secret directories of tasks the daemon does not know. */
+void secrets_reconcile(struct daemon *d);
+json_t *secrets_json(const struct task *t);
+json_t *revoke_job_json(const struct revoke_job *j);
+int revoke_job_from_json(json_t *v, struct revoke_job *j);
+
 /* --- state.c: surviving a restart --- */
 int state_init(struct daemon *d);
+int state_save_revokes(struct daemon *d);
 int state_save_task(struct daemon *d, const struct task *t);
 void state_forget_task(struct daemon *d, __u64 id);
 /* Read the state file and reconcile it with the kernel maps: live tasks
@@ -191,6 +240,8 @@ struct daemon {
 	__u64 events_total;
 	__u64 ringbuf_lost_reported;
 	__u64 sink_dropped_reported[MAX_SINKS];
+	struct revoke_job *revokes;
+	size_t nrevokes;
 	/* The last HISTORY event lines, for `taskscope events` without
 	 * --follow and for a follower's first screen. */
 	struct history_line {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -267,7 +268,9 @@ int main(int argc, char **argv)
 		ts_kernel_close(d.k);
 		return 0;
 	}
-	if (state_init(&d))
+	/* No core dump, no ptrace by the same uid: secrets pass through here. */
+	prctl(PR_SET_DUMPABLE, 0);
+	if (state_init(&d) || secrets_init(&d))
 		goto fail;
 	raise_fd_limit(d.cfg.max_clients);
 	d.listen_fd = -1;

@@ -92,7 +92,8 @@ static json_t *m_start(struct daemon *d, struct client *c, json_t *id, json_t *p
 	const char *name = json_string_value(json_object_get(params, "name"));
 	const char *ttl = json_string_value(json_object_get(params, "ttl"));
 	const char *workdir = json_string_value(json_object_get(params, "workdir"));
-	json_t *data = NULL, *r;
+	bool want_env = json_is_true(json_object_get(params, "deliver_env"));
+	json_t *data = NULL, *r, *env = NULL;
 	struct task *t;
 	__u64 ttl_ns = 0;
 	char msg[512];
@@ -112,10 +113,20 @@ static json_t *m_start(struct daemon *d, struct client *c, json_t *id, json_t *p
 	if (ttl && ts_duration_parse(ttl, &ttl_ns))
 		return bad_params(id, "bad ttl '%s': write counts with units d, h, m, s", ttl);
 	/* A member's task is a sub-task of its own: never a sibling. */
-	if (task_start(d, policy, file, name, ttl_ns, workdir, c->cred.uid, c->tag, &t, &code,
-		       msg, sizeof(msg), &data))
+	if (task_start(d, policy, file, name, ttl_ns, workdir, c->cred.uid, c->tag, want_env, &env,
+		       &t, &code, msg, sizeof(msg), &data))
 		return ts_proto_error(id, code, msg, data);
 	r = task_json(d, t, false);
+	if (t->nsecrets) {
+		char dir[PATH_MAX + 32];
+
+		snprintf(dir, sizeof(dir), "%s/%016llx", d->cfg.secrets_dir,
+			 (unsigned long long)t->id);
+		json_object_set_new(r, "secrets_dir", json_string(dir));
+	}
+	/* Only to the caller that starts the task, only when asked. */
+	if (env)
+		json_object_set_new(r, "env", env);
 	return ts_proto_result(id, r);
 }
 

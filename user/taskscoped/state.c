@@ -71,17 +71,56 @@ static json_t *task_state_json(const struct task *t)
 			 "grants", grants);
 }
 
-int state_save_task(struct daemon *d, const struct task *t)
+/* The secrets' names, delivery and revoke command, never their values. */
+static json_t *task_state_json_full(const struct task *t)
 {
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
-	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "task",
-				 task_state_json(t));
+	json_t *o = task_state_json(t);
+
+	json_object_set_new(o, "secrets", secrets_json(t));
+	json_object_set_new(o, "secrets_dir_ino", json_integer((json_int_t)t->secrets_dir_ino));
+	json_object_set_new(o, "owner_gid", json_integer((json_int_t)t->owner_gid));
+	return o;
+}
+
+static int secrets_from_json(json_t *v, struct task *t)
+{
+	json_t *item;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v))
+		return -EINVAL;
+	t->secrets = calloc(json_array_size(v) + 1, sizeof(*t->secrets));
+	if (!t->secrets)
+		return -ENOMEM;
+	json_array_foreach(v, i, item) {
+		struct secret *s = &t->secrets[t->nsecrets];
+		const char *name, *revoke = NULL;
+		int file, env;
+		json_int_t ino;
+
+		if (json_unpack(item, "{s:s, s:b, s:b, s?s, s:I}", "name", &name, "file", &file,
+				"env", &env, "revoke", &revoke, "ino", &ino) ||
+		    strlen(name) > TS_SECRET_NAME_MAX)
+			return -EINVAL;
+		memcpy(s->name, name, strlen(name) + 1);
+		s->deliver_file = file;
+		s->deliver_env = env;
+		s->revoke = revoke ? strdup(revoke) : NULL;
+		s->ino = (__u64)ino;
+		t->nsecrets++;
+	}
+	return 0;
+}
+
+/* Atomically replace `path` with `root`. */
+static int write_json_atomic(const char *path, json_t *root)
+{
+	char tmp[PATH_MAX + 80];
 	int fd, err = 0;
 
-	if (!root)
-		return -ENOMEM;
-	task_path(d, t->id, path, sizeof(path), "");
-	task_path(d, t->id, tmp, sizeof(tmp), ".tmp");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT) || fsync(fd)) {
 		err = -errno;
@@ -89,12 +128,71 @@ int state_save_task(struct daemon *d, const struct task *t)
 	}
 	if (fd >= 0)
 		close(fd);
-	json_decref(root);
 	if (!err && rename(tmp, path)) {
 		err = -errno;
 		ts_err("cannot rename '%s' to '%s': %s", tmp, path, strerror(-err));
 	}
 	return err;
+}
+
+int state_save_task(struct daemon *d, const struct task *t)
+{
+	char path[PATH_MAX + 64];
+	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "task",
+				 task_state_json_full(t));
+	int err;
+
+	if (!root)
+		return -ENOMEM;
+	task_path(d, t->id, path, sizeof(path), "");
+	err = write_json_atomic(path, root);
+	json_decref(root);
+	return err;
+}
+
+/* Revoke helpers still to run, so that a restart finishes them. */
+int state_save_revokes(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	json_t *arr = json_array(), *root;
+	size_t i;
+	int err;
+
+	for (i = 0; i < d->nrevokes; i++)
+		json_array_append_new(arr, revoke_job_json(&d->revokes[i]));
+	root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "revokes", arr);
+	if (!root)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/revokes.json", d->cfg.state_dir);
+	err = write_json_atomic(path, root);
+	json_decref(root);
+	return err;
+}
+
+static void load_revokes(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	json_t *root, *item;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/revokes.json", d->cfg.state_dir);
+	root = json_load_file(path, 0, NULL);
+	json_array_foreach(json_object_get(root, "revokes"), i, item) {
+		struct revoke_job j, *bigger;
+
+		if (revoke_job_from_json(item, &j)) {
+			ts_err("state file '%s': revoke %zu is malformed", path, i);
+			continue;
+		}
+		bigger = realloc(d->revokes, (d->nrevokes + 1) * sizeof(*bigger));
+		if (!bigger) {
+			free(j.command);
+			break;
+		}
+		d->revokes = bigger;
+		d->revokes[d->nrevokes++] = j;
+	}
+	json_decref(root);
 }
 
 void state_forget_task(struct daemon *d, __u64 id)
@@ -199,6 +297,11 @@ static int task_from_json(json_t *v, struct task **out)
 			goto cleanup;
 		t->ngrants++;
 	}
+	err = secrets_from_json(json_object_get(v, "secrets"), t);
+	if (err)
+		goto cleanup;
+	t->secrets_dir_ino = (__u64)json_integer_value(json_object_get(v, "secrets_dir_ino"));
+	t->owner_gid = (gid_t)json_integer_value(json_object_get(v, "owner_gid"));
 	*out = t;
 	return 0;
 cleanup:
@@ -284,6 +387,7 @@ int state_recover(struct daemon *d)
 	struct ts_task kt;
 	int err;
 
+	load_revokes(d);
 	load_tasks(d);
 
 	/* Kernel state the file does not explain. */
@@ -327,6 +431,7 @@ int state_recover(struct daemon *d)
 	 * deadlines and member checks of a normal sweep. */
 	for (i = 0; i < d->ntasks; i++)
 		task_sync_kernel(d, d->tasks[i]);
+	secrets_reconcile(d);
 	tasks_sweep(d);
 	return 0;
 }

@@ -123,6 +123,9 @@ void task_free(struct task *t)
 	free(t->grants);
 	free(t->grant_paths);
 	free(t->written_nets);
+	for (i = 0; i < t->nsecrets; i++)
+		free(t->secrets[i].revoke);
+	free(t->secrets);
 	free(t);
 }
 
@@ -274,7 +277,8 @@ static int choose_deadline(struct daemon *d, struct task *t, __u64 ttl_ns, const
 
 int task_start(struct daemon *d, const char *policy_text, const char *policy_file,
 	       const char *name, __u64 ttl_ns, const char *workdir, uid_t owner, __u64 parent,
-	       struct task **out, int *code, char *msg, size_t msg_size, json_t **data)
+	       bool want_env, json_t **env, struct task **out, int *code, char *msg,
+	       size_t msg_size, json_t **data)
 {
 	struct ts_policy *policy = NULL;
 	struct ts_diag diag;
@@ -285,6 +289,7 @@ int task_start(struct daemon *d, const char *policy_text, const char *policy_fil
 
 	*out = NULL;
 	*data = NULL;
+	*env = NULL;
 	if (d->ntasks >= d->cfg.max_tasks)
 		return fail(code, TS_E_LIMIT, msg, msg_size, "%u tasks already: the daemon's limit",
 			    d->cfg.max_tasks);
@@ -333,9 +338,18 @@ int task_start(struct daemon *d, const char *policy_text, const char *policy_fil
 		goto cleanup;
 	}
 	task_sync_kernel(d, t); /* records what was written */
-	err = task_register(d, t);
+	err = secrets_start(d, t, policy, want_env, env, msg, msg_size);
 	if (err) {
 		ts_kernel_revoke(d->k, t->id);
+		*code = err == -ENOMEM ? TS_E_INTERNAL : TS_E_POLICY;
+		goto cleanup;
+	}
+	err = task_register(d, t);
+	if (err) {
+		secrets_end(d, t);
+		ts_kernel_revoke(d->k, t->id);
+		json_decref(*env);
+		*env = NULL;
 		err = fail(code, TS_E_INTERNAL, msg, msg_size, "out of memory");
 		goto cleanup;
 	}
@@ -407,6 +421,7 @@ int task_end(struct daemon *d, struct task *t, const char *reason)
 		return killed;
 	r = ts_kernel_revoke_flags(d->k, id, TS_REVOKE_KEEP_RULES);
 	delete_rules(d, t);
+	secrets_end(d, t); /* its processes are gone: now its secrets */
 	if (r == -EBUSY)
 		ts_err("task %016llx: members survived revocation; it stays revoked",
 		       (unsigned long long)id);
@@ -792,6 +807,7 @@ void tasks_sweep(struct daemon *d)
 	}
 	free(ids);
 	free(recs);
+	secrets_sweep(d);
 	events_account(d);
 	if (d->cfg.resolve_interval_ns && now >= d->next_resolve_ns) {
 		if (d->next_resolve_ns)
@@ -914,6 +930,15 @@ json_t *task_json(struct daemon *d, const struct task *t, bool details)
 		json_object_set_new(o, "path_rules", json_integer((json_int_t)t->rs->npaths));
 		json_object_set_new(o, "net_rules", json_integer((json_int_t)t->rs->nnets));
 		json_object_set_new(o, "policy_file", json_string(t->policy_file));
+		{
+			/* Names and delivery: never a value. */
+			json_t *secrets = secrets_json(t), *sec;
+			size_t k2;
+
+			json_array_foreach(secrets, k2, sec)
+				json_object_del(sec, "ino");
+			json_object_set_new(o, "secrets", secrets);
+		}
 	}
 	return o;
 }
