@@ -99,6 +99,15 @@ $(OUTPUT)/bpf/taskscope.bpf.o: $(BPF_TMP_OBJS)
 	$(call msg,GEN-OBJ,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
 
+# make bench: the decision logic alone, runnable on this host.
+$(OUTPUT)/bpf/bench.tmp.bpf.o: bpf/bench/bench.bpf.c $(VMLINUX_H) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bpf/bench.bpf.o: $(OUTPUT)/bpf/bench.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
 $(OUTPUT)/bpf/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
@@ -229,14 +238,46 @@ check-service: all
 # --- benchmarks: ratios against baselines measured in the same run ----------
 
 BENCH_DIR := $(OUTPUT)/bench
+BENCH_KERNEL ?= 6.12
 
-$(BENCH_DIR)/bench_events: tools/bench/bench_events.c $(OUTPUT)/user/taskscoped/sinks.o $(LIB)
+$(BENCH_DIR)/bench_events: tools/bench/bench_events.c $(OUTPUT)/user/taskscoped/sinks.o $(LIB) \
+		$(OUTPUT)/bpf/bench.skel.h
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -Iuser/taskscoped -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/taskscoped -I$(OUTPUT)/bpf -Ibpf/bench -o $@ \
+		$(filter %.c %.o %.a,$^) $(LIBS)
 
-bench: $(BENCH_DIR)/bench_events
-	$(Q)$(BENCH_DIR)/bench_events $(BENCH_DIR)
+$(BENCH_DIR)/bench_decision: tools/bench/bench_decision.c $(OUTPUT)/bpf/bench.skel.h $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(OUTPUT)/bpf -Ibpf/bench -o $@ $< $(LIB) $(LIBS)
+
+BENCH_VM_SRCS := $(wildcard tools/bench/vm/*.c)
+
+$(BENCH_DIR)/bench_vm: $(BENCH_VM_SRCS) tools/bench/vm/bench_vm.h $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Itools/bench/vm -o $@ $(BENCH_VM_SRCS) $(LIB) $(LIBS) -lm
+
+# Host figures first (decision cost, formatting and sinks, the host's own
+# syscall baseline), then one VM boot for what needs the BPF LSM, starting
+# with the decision cost again: against the host's, it says how much
+# slower the emulated VM runs BPF code. Every line also lands in
+# $(BENCH_DIR)/results.txt, the plot in decision.png.
+bench: all $(BENCH_DIR)/bench_decision $(BENCH_DIR)/bench_events $(BENCH_DIR)/bench_vm
+	$(Q)set -o pipefail; { \
+		echo "== host: $$(uname -r), $$(nproc) CPUs, $$(date -u +%F)"; \
+		$(BENCH_DIR)/bench_decision $(BENCH_DIR) && \
+		$(BENCH_DIR)/bench_events $(BENCH_DIR) && \
+		echo "host (no BPF LSM needed): the VM's syscall baseline, to scale its figures" && \
+		$(BENCH_DIR)/bench_vm calibrate && \
+		echo "== VM: tools/vmtest --kernel $(BENCH_KERNEL)" && \
+		tools/vmtest --output $(OUTPUT) --kernel $(BENCH_KERNEL) --memory 2048 --timeout 1800 \
+			-- sh -c '$(BENCH_DIR)/bench_decision /tmp 100000 && $(BENCH_DIR)/bench_vm all'; \
+	} 2>&1 | tee $(BENCH_DIR)/results.txt
+	$(Q)gnuplot -e "csv='$(BENCH_DIR)/decision.csv'; out='$(BENCH_DIR)/decision.png'" \
+		tools/bench/decision.gp
+	$(Q)echo "  results: $(BENCH_DIR)/results.txt, plot: $(BENCH_DIR)/decision.png"
 
 # libFuzzer over the parser, compiler and intersection (clang only).
 FUZZ_LIB_SRCS := $(addprefix user/lib/,ts_policy.c ts_jsonpos.c ts_diag.c ts_pathvar.c \

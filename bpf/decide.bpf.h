@@ -21,6 +21,13 @@ struct ts_decision {
 	__u8 reason; /* enum ts_reason */
 };
 
+static __always_inline struct ts_scratch *ts_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ts_scratch_map, &zero);
+}
+
 static __always_inline void ts_key_set_task(__u32 *hi, __u32 *lo, __u64 id)
 {
 	*hi = id >> 32;

@@ -20,13 +20,6 @@
 #define TS_WALK_END (TS_D_PATH_BUF - 1)
 #define TS_WALK_MASK (TS_D_PATH_BUF - 1)
 
-static __always_inline struct ts_scratch *ts_scratch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&ts_scratch_map, &zero);
-}
-
 /* A dentry no longer reachable by its name: memfd, O_TMPFILE, deleted. */
 static __always_inline bool ts_unlinked(struct dentry *dentry)
 {

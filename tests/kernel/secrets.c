@@ -96,6 +96,18 @@ static pid_t secret_task(char *id, size_t size)
 		execv(kd_cli, argv);
 		_exit(127);
 	}
+	/* Enrolled before the caller goes on: an end that came first would
+	 * find no member to kill. */
+	{
+		char want[300];
+		json_t *e;
+
+		snprintf(want, sizeof(want), "{\"task_id\": \"%.16s\", \"event\": \"process enrolled\"}",
+			 id);
+		e = find_event(want);
+		KT_EXPECT(e, "the member of task %.16s was never enrolled", id);
+		json_decref(e);
+	}
 	return member;
 }
 

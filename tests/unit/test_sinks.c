@@ -297,6 +297,31 @@ static void rotation_keeps_order(void **state)
 	assert_true(rotated > 10);
 }
 
+/* A burst many times the queue, into a sink that keeps up on average:
+ * the writer waits for room instead of dropping. */
+static void burst_waits_for_room(void **state)
+{
+	struct sink_cfg cfg = { 0 };
+	struct sink_stats st;
+	char line[512];
+	struct sinks *s;
+	unsigned int i;
+
+	(void)state;
+	cfg.type = SINK_FILE;
+	snprintf(cfg.path, sizeof(cfg.path), "%s/burst.jsonl", dir);
+	cfg.queue_bytes = 16384;
+	assert_int_equal(sinks_open(&cfg, 1, "h", &s), 0);
+	for (i = 0; i < 5000; i++)
+		sinks_write(s, line, event_line(line, sizeof(line), i), 1);
+	sinks_drain(s, 10000);
+	sinks_stats(s, 0, &st);
+	sinks_close(s);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.written, 5000);
+	assert_int_equal(count_lines(cfg.path), 5000);
+}
+
 /* A peer that accepts and never reads. */
 static int stuck_listener(int *port)
 {
@@ -356,6 +381,7 @@ int main(void)
 		cmocka_unit_test(rsyslog_receives_rfc5424),
 		cmocka_unit_test(local_syslog_socket),
 		cmocka_unit_test(rotation_keeps_order),
+		cmocka_unit_test(burst_waits_for_room),
 		cmocka_unit_test(stuck_tcp_does_not_stop_the_file),
 	};
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Membership through the iterators: listing, enrolling, revoking. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,51 +166,100 @@ static bool seen_before(pid_t *seen, size_t *nseen, size_t cap, pid_t tgid)
 }
 
 /* SIGKILL the process `tgid` if it is still a member of `id`: the pidfd
- * pins its identity, so a recycled pid is never hit. */
-static bool kill_member(struct ts_kernel *k, __u64 id, pid_t tgid)
+ * pins its identity, so a recycled pid is never hit. Returns the pidfd of
+ * a process signalled (the caller waits on it and closes it), else -1. */
+static int kill_member(struct ts_kernel *k, __u64 id, pid_t tgid)
 {
 	__u64 tag = 0;
-	bool killed = false;
 	int pidfd = pidfd_open(tgid);
 
 	if (pidfd < 0)
-		return false; /* gone already */
-	if (!ts_kernel_member_of(k, pidfd, &tag) && tag == id)
-		killed = syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0;
+		return -1; /* gone already */
+	if (!ts_kernel_member_of(k, pidfd, &tag) && tag == id &&
+	    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+		return pidfd;
 	close(pidfd);
-	return killed;
+	return -1;
 }
 
-/* Kill members of `id` until none is left; the number of processes. */
+/* Until every process signalled has exited (its pidfd turns readable) or
+ * the deadline: an exit takes what it takes, a fixed sleep would either
+ * spin or add latency to every revocation. */
+static void wait_exits(struct pollfd *pfds, size_t n, long deadline)
+{
+	size_t i, live = n;
+	long left;
+
+	if (!n) {
+		usleep(1000); /* members seen, none signalled: in flight */
+		return;
+	}
+	while (live && (left = deadline - now_ms()) > 0) {
+		if (poll(pfds, n, (int)left) < 0 && errno != EINTR)
+			break;
+		for (i = 0, live = 0; i < n; i++) {
+			if (pfds[i].fd >= 0 && pfds[i].revents) {
+				close(pfds[i].fd);
+				pfds[i].fd = -1; /* poll() skips negative fds */
+			}
+			live += pfds[i].fd >= 0;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (pfds[i].fd >= 0)
+			close(pfds[i].fd);
+}
+
+#define KILL_BATCH 1024
+
+/* Kill members of `id` until none is left; the number of processes. A
+ * revoked task cannot fork, so each pass leaves at most what was in
+ * flight for the next one. */
 static int kill_members(struct ts_kernel *k, __u64 id, size_t *left)
 {
 	long deadline = now_ms() + REVOKE_TIMEOUT_MS;
-	size_t cap = 1024, nseen = 0, n, i;
+	size_t cap = 1024, nseen = 0, n, i, nfds;
+	struct pollfd *pfds = calloc(KILL_BATCH, sizeof(*pfds));
 	struct ts_member_rec *recs;
-	pid_t *seen;
-	int killed = 0, err;
+	pid_t *seen = calloc(cap, sizeof(*seen));
+	int killed = 0, err, fd;
 
-	seen = calloc(cap, sizeof(*seen));
-	if (!seen)
+	if (!seen || !pfds) {
+		free(seen);
+		free(pfds);
 		return -ENOMEM;
+	}
 	for (;;) {
 		err = ts_kernel_members(k, id, &recs, &n);
 		if (err)
 			break;
 		*left = n;
-		for (i = 0; i < n; i++) {
+		for (i = 0, nfds = 0; i < n; i++) {
 			pid_t tgid = (pid_t)recs[i].tgid;
 			bool first = !seen_before(seen, &nseen, cap, tgid);
 
-			if (kill_member(k, id, tgid) && first)
-				killed++;
+			/* Threads of one process share its fate: one kill. */
+			if (i && recs[i - 1].tgid == recs[i].tgid)
+				continue;
+			fd = kill_member(k, id, tgid);
+			if (fd < 0)
+				continue;
+			killed += first;
+			if (nfds < KILL_BATCH)
+				pfds[nfds++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			else
+				close(fd); /* the next pass finds it if it lingers */
 		}
 		free(recs);
-		if (!n || now_ms() >= deadline)
+		if (!n || now_ms() >= deadline) {
+			for (i = 0; i < nfds; i++)
+				close(pfds[i].fd);
 			break;
-		usleep(1000);
+		}
+		wait_exits(pfds, nfds, deadline);
 	}
 	free(seen);
+	free(pfds);
 	return err ?: killed;
 }
 

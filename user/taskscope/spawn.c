@@ -33,6 +33,9 @@ static void handle_signals(bool waiting)
 		sigaction(forwarded[i], &sa, NULL);
 	signal(SIGINT, waiting ? SIG_IGN : SIG_DFL);
 	signal(SIGQUIT, waiting ? SIG_IGN : SIG_DFL);
+	/* The task may end, killing the child, before the child is let go:
+	 * that is EPIPE on the go pipe, and the child's status says the rest. */
+	signal(SIGPIPE, waiting ? SIG_IGN : SIG_DFL);
 }
 
 static void exec_child(int go, int report, char **cmd, const char *workdir, json_t *env)
@@ -96,7 +99,7 @@ int cli_run_enrolled(const char *task, char **cmd, const char *workdir, json_t *
 		return CLI_EXIT_RUN_FAIL;
 	}
 	handle_signals(true);
-	if (write(go[1], "g", 1) != 1)
+	if (write(go[1], "g", 1) != 1 && errno != EPIPE)
 		kill(pid, SIGKILL);
 	close(go[1]);
 	n = read(report[0], &err, sizeof(err));

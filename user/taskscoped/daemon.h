@@ -112,7 +112,7 @@ struct task {
 	uid_t owner;
 	__u64 deadline_ns; /* CLOCK_BOOTTIME */
 	__u64 started_ms;  /* CLOCK_REALTIME */
-	char workdir[PATH_MAX];
+	char *workdir; /* absolute, symlinks resolved */
 	bool had_members;
 	unsigned int members; /* live threads at the last sweep */
 	struct ts_ruleset *rs;

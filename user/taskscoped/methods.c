@@ -156,8 +156,11 @@ static json_t *m_enroll(struct daemon *d, struct client *c, json_t *id, json_t *
 	n = ts_kernel_enroll_pid(d->k, t->id, (pid_t)pid);
 	if (n < 0)
 		return ts_proto_error(id, TS_E_KERNEL, "the kernel refused to tag the process", NULL);
-	t->had_members = true;
-	state_save_task(d, t);
+	/* The state records only that the task ever had members. */
+	if (!t->had_members) {
+		t->had_members = true;
+		state_save_task(d, t);
+	}
 	events_lifecycle(d, t->id, "process enrolled", 1, "process enrolled",
 			 "\"pid\":%d,\"threads\":%d,\"by_uid\":%u", (int)pid, n,
 			 (unsigned int)c->cred.uid);

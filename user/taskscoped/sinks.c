@@ -28,6 +28,15 @@ struct rec_hdr {
  * write() and one wakeup per batch instead of per event. */
 #define BATCH_MIN (64 * 1024)
 #define LINGER_NS 2000000
+/*
+ * A full queue makes the caller wait for room, up to SPACE_WAIT_NS, while
+ * the writer is making progress: the daemon and the writers share the
+ * CPU, and a burst should cost the daemon time rather than events. A sink
+ * that lets a wait run out is stalled (a dead SIEM, a full disk): it then
+ * drops at once, never slowing the daemon again, until its queue is down
+ * to half (a slow peer that takes a record now and then does not count).
+ */
+#define SPACE_WAIT_NS 5000000
 /* RFC 5424 facility 13, "log audit". */
 #define SYSLOG_FACILITY 13
 
@@ -42,6 +51,9 @@ struct sink {
 	size_t cap, head, used; /* records live at [head, head + used) mod cap */
 	bool stop, reopen, busy;
 	bool waiting; /* the writer sleeps on cv: only then is a wakeup needed */
+	pthread_cond_t space;
+	bool space_wanted; /* a caller waits on `space` for room */
+	bool stalled;      /* a wait for room ran out, and the queue is still over half full */
 	struct sink_stats st;
 	int fd;
 	__u64 size; /* file: bytes in the current file */
@@ -383,6 +395,15 @@ static void deliver(struct sink *k, const char *line, size_t len, int severity)
 	}
 }
 
+/* Under k->mu, after taking records out of the queue. */
+static void room_made(struct sink *k)
+{
+	if (k->stalled && k->used <= k->cap / 2)
+		k->stalled = false;
+	if (k->space_wanted)
+		pthread_cond_signal(&k->space);
+}
+
 static void *writer(void *arg)
 {
 	struct sink *k = arg;
@@ -435,6 +456,7 @@ static void *writer(void *arg)
 				fill += h.len;
 				records++;
 			}
+			room_made(k);
 			pthread_mutex_unlock(&k->mu);
 			deliver_batch(k, k->line, fill, records);
 			continue;
@@ -448,6 +470,7 @@ static void *writer(void *arg)
 			continue;
 		}
 		ring_get(k, k->line, h.len);
+		room_made(k);
 		pthread_mutex_unlock(&k->mu);
 		deliver(k, k->line, h.len, (int)h.severity);
 	}
@@ -497,6 +520,7 @@ int sinks_open(const struct sink_cfg *cfg, unsigned int n, const char *hostname,
 		pthread_mutex_init(&k->mu, NULL);
 		pthread_cond_init(&k->cv, NULL);
 		pthread_cond_init(&k->empty, NULL);
+		pthread_cond_init(&k->space, NULL);
 		if (!k->ring || pthread_create(&k->thread, NULL, writer, k)) {
 			ts_err("sink '%s': cannot start its writer", k->name);
 			if (k->ring)
@@ -512,6 +536,30 @@ int sinks_open(const struct sink_cfg *cfg, unsigned int n, const char *hostname,
 	return 0;
 }
 
+/* Under k->mu: wait for `need` bytes of room, unless the sink is stalled. */
+static void wait_room(struct sink *k, size_t need)
+{
+	struct timespec until;
+
+	if (k->stalled || k->stop)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += SPACE_WAIT_NS;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	k->space_wanted = true;
+	/* The writer may be asleep in its linger: wake it to make room. */
+	pthread_cond_signal(&k->cv);
+	while (k->used + need > k->cap)
+		if (pthread_cond_timedwait(&k->space, &k->mu, &until) == ETIMEDOUT) {
+			k->stalled = true;
+			break;
+		}
+	k->space_wanted = false;
+}
+
 void sinks_write(struct sinks *s, const char *line, size_t len, int severity)
 {
 	struct rec_hdr h = { .len = (__u32)len, .severity = (__u32)severity };
@@ -521,6 +569,8 @@ void sinks_write(struct sinks *s, const char *line, size_t len, int severity)
 		struct sink *k = &s->s[i];
 
 		pthread_mutex_lock(&k->mu);
+		if (len <= CHUNK && k->used + sizeof(h) + len > k->cap)
+			wait_room(k, sizeof(h) + len);
 		if (len > CHUNK || k->used + sizeof(h) + len > k->cap) {
 			k->st.dropped++;
 		} else {

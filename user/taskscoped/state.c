@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The registry survives the daemon: one file per task,
- * STATE_DIR/tasks/<id>.json, written whole (temp file, fsync, rename) when
+ * STATE_DIR/tasks/<id>.json, written whole (temp file, rename) when
  * the task changes and removed when it ends, so a change costs one task's
  * worth of I/O however many tasks live. STATE_DIR is on a tmpfs (/run)
  * like the pinned maps on bpffs: both vanish at reboot, with the processes
@@ -114,20 +114,32 @@ static int secrets_from_json(json_t *v, struct task *t)
 	return 0;
 }
 
-/* Atomically replace `path` with `root`. */
-static int write_json_atomic(const char *path, json_t *root)
+/*
+ * Atomically replace `path` with `root`: one write() of the whole text
+ * (json_dumpfd would make a syscall per token), then rename(). The rename
+ * alone survives a crash of the daemon, which is what the state is for.
+ * `durable` adds an fsync for what must also survive a crash of the
+ * machine: a reboot ends every task and empties the BPF maps by itself,
+ * but not the revocation of secrets a helper minted.
+ */
+static int write_json_atomic(const char *path, json_t *root, bool durable)
 {
-	char tmp[PATH_MAX + 80];
-	int fd, err = 0;
+	char tmp[PATH_MAX + 80], *text = json_dumps(root, JSON_COMPACT);
+	size_t len = text ? strlen(text) : 0;
+	int fd = -1, err = 0;
 
+	if (!text)
+		return -ENOMEM;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	errno = 0; /* a short write sets none */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || json_dumpfd(root, fd, JSON_COMPACT) || fsync(fd)) {
-		err = -errno;
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || (durable && fsync(fd))) {
+		err = errno ? -errno : -EIO;
 		ts_err("cannot write state file '%s': %s", tmp, strerror(-err));
 	}
 	if (fd >= 0)
 		close(fd);
+	free(text);
 	if (!err && rename(tmp, path)) {
 		err = -errno;
 		ts_err("cannot rename '%s' to '%s': %s", tmp, path, strerror(-err));
@@ -145,7 +157,7 @@ int state_save_task(struct daemon *d, const struct task *t)
 	if (!root)
 		return -ENOMEM;
 	task_path(d, t->id, path, sizeof(path), "");
-	err = write_json_atomic(path, root);
+	err = write_json_atomic(path, root, t->nsecrets > 0);
 	json_decref(root);
 	return err;
 }
@@ -164,7 +176,7 @@ int state_save_revokes(struct daemon *d)
 	if (!root)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/revokes.json", d->cfg.state_dir);
-	err = write_json_atomic(path, root);
+	err = write_json_atomic(path, root, true);
 	json_decref(root);
 	return err;
 }
@@ -262,7 +274,7 @@ static int task_from_json(json_t *v, struct task **out)
 		goto cleanup;
 	memcpy(t->name, name, strlen(name) + 1);
 	memcpy(t->policy, policy, strlen(policy) + 1);
-	memcpy(t->workdir, workdir, strlen(workdir) + 1);
+	t->workdir = strdup(workdir);
 	t->owner = (uid_t)owner;
 	t->deadline_ns = (__u64)deadline;
 	t->started_ms = (__u64)started;
@@ -276,7 +288,7 @@ static int task_from_json(json_t *v, struct task **out)
 	t->vars.task_id = dup_opt(json_object_get(vars, "task_id"));
 	t->rules = calloc(json_array_size(rules) + 1, sizeof(*t->rules));
 	t->grants = calloc(json_array_size(grants) + 1, sizeof(*t->grants));
-	if (!t->rules || !t->grants) {
+	if (!t->rules || !t->grants || !t->workdir) {
 		err = -ENOMEM;
 		goto cleanup;
 	}

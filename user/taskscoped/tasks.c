@@ -111,6 +111,7 @@ void task_free(struct task *t)
 	ts_ruleset_free(t->rs);
 	free(t->policy_text);
 	free(t->policy_file);
+	free(t->workdir);
 	free((char *)t->vars.workdir);
 	free((char *)t->vars.home);
 	free((char *)t->vars.user);
@@ -190,7 +191,7 @@ static int set_vars(struct task *t, const char *workdir, uid_t owner, char *msg,
 	if (!realpath(workdir, real) || stat(real, &st) || !S_ISDIR(st.st_mode))
 		return fail(code, TS_E_PARAMS, msg, size, "workdir '%s' is not a directory: %s",
 			    workdir, strerror(errno ? errno : ENOTDIR));
-	memcpy(t->workdir, real, strlen(real) + 1);
+	t->workdir = strdup(real);
 	ts_task_id_text(t->id, id);
 	t->vars.workdir = strdup(real);
 	t->vars.task_id = strdup(id);
@@ -198,6 +199,8 @@ static int set_vars(struct task *t, const char *workdir, uid_t owner, char *msg,
 		t->vars.home = strdup(pw.pw_dir);
 		t->vars.user = strdup(pw.pw_name);
 	}
+	if (!t->workdir || !t->vars.workdir || !t->vars.task_id)
+		return fail(code, TS_E_INTERNAL, msg, size, "out of memory");
 	return 0;
 }
 
