@@ -273,7 +273,8 @@ bench: all $(BENCH_DIR)/bench_decision $(BENCH_DIR)/bench_events $(BENCH_DIR)/be
 		$(BENCH_DIR)/bench_vm calibrate && \
 		echo "== VM: tools/vmtest --kernel $(BENCH_KERNEL)" && \
 		tools/vmtest --output $(OUTPUT) --kernel $(BENCH_KERNEL) --memory 2048 --timeout 1800 \
-			-- sh -c '$(BENCH_DIR)/bench_decision /tmp 100000 && $(BENCH_DIR)/bench_vm all'; \
+			-- sh -c '$(BENCH_DIR)/bench_decision $(if $(wildcard /dev/kvm),,--emulated) /tmp 100000 && \
+				  $(BENCH_DIR)/bench_vm all'; \
 	} 2>&1 | tee $(BENCH_DIR)/results.txt
 	$(Q)gnuplot -e "csv='$(BENCH_DIR)/decision.csv'; out='$(BENCH_DIR)/decision.png'" \
 		tools/bench/decision.gp

@@ -21,6 +21,9 @@
 
 /* Decisions per run: 1,000,000 unless given (an emulated VM wants fewer). */
 static unsigned int iterations = 1000000u;
+/* Under an emulated CPU (qemu TCG) the figures only scale the VM's other
+ * numbers; a verdict against a native target would be meaningless. */
+static bool emulated;
 #define REPS 5
 #define TASK_ID 0x1ba0b47726cdf010ull
 #define TARGET_NS 150.0 /* at 1,000 rules (issue 8) */
@@ -178,9 +181,9 @@ static void row_print(FILE *csv, const struct row *r, const struct refs *ref)
 
 	printf("  %-4s %6u rules  depth %-2u %-4s  %7.1f ns   one lookup %5.1f ns  x%.2f%s\n",
 	       r->kind, r->rules, r->depth, r->outcome, r->ns, ref->one_lookup_ns, ratio,
-	       r->rules == 1000 ? (r->ns <= TARGET_NS ? "  (target 150 ns: met)" :
-							  "  (target 150 ns: MISSED)") :
-				  "");
+	       r->rules != 1000 || emulated ? "" :
+	       r->ns <= TARGET_NS           ? "  (target 150 ns: met)" :
+					      "  (target 150 ns: MISSED)");
 	fprintf(csv, "%s,%u,%u,%s,%.1f,%.1f,%.1f,%.2f\n", r->kind, r->rules, r->depth, r->outcome,
 		r->ns, ref->loop_ns, ref->one_lookup_ns, ratio);
 }
@@ -319,9 +322,14 @@ int main(int argc, char **argv)
 	FILE *csv;
 	int err = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "--emulated")) {
+		emulated = true;
+		argc--;
+		argv++;
+	}
 	if (argc < 2 || argc > 3 || (argc == 3 && !(iterations = (unsigned int)atoi(argv[2]))) ||
 	    iterations > (1u << 23) /* bpf_loop's limit */) {
-		fprintf(stderr, "usage: bench_decision OUTDIR [ITERATIONS]\n");
+		fprintf(stderr, "usage: bench_decision [--emulated] OUTDIR [ITERATIONS]\n");
 		return 2;
 	}
 	/* One core, so that a migration never lands inside a timed run. */
@@ -339,6 +347,9 @@ int main(int argc, char **argv)
 	printf("decision cost: task gate + rule lookup + verdict, ns per decision, median of %d "
 	       "runs of %u\n",
 	       REPS, iterations);
+	if (emulated)
+		printf("  emulated CPU (qemu TCG): no target verdicts; these figures scale the VM's "
+		       "in-program times\n");
 	for (i = 0; !err && i < sizeof(rule_counts) / sizeof(rule_counts[0]); i++)
 		err = bench_count(rule_counts[i], csv, &ref);
 	if (fclose(csv) && !err) {

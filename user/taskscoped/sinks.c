@@ -567,6 +567,7 @@ void sinks_write(struct sinks *s, const char *line, size_t len, int severity)
 
 	for (i = 0; s && i < s->n; i++) {
 		struct sink *k = &s->s[i];
+		bool wake = false;
 
 		pthread_mutex_lock(&k->mu);
 		if (len <= CHUNK && k->used + sizeof(h) + len > k->cap)
@@ -577,10 +578,15 @@ void sinks_write(struct sinks *s, const char *line, size_t len, int severity)
 			ring_put(k, &h, sizeof(h));
 			ring_put(k, line, len);
 			/* A futex wake per event would cost more than the event. */
-			if (k->waiting)
-				pthread_cond_signal(&k->cv);
+			wake = k->waiting;
 		}
 		pthread_mutex_unlock(&k->mu);
+		/* After the unlock: a writer woken while the mutex is still held
+		 * would only block on it again, two more switches on a shared
+		 * CPU. The sink outlives every caller, so signalling late is
+		 * safe; a signal that finds the writer awake is harmless. */
+		if (wake)
+			pthread_cond_signal(&k->cv);
 	}
 }
 

@@ -64,6 +64,8 @@ int bv_daemon_stop(struct bv_daemon *d);
 int bv_call(struct bv_daemon *d, const char *method, json_t *params, json_t **result);
 /* Resident set of `pid` in KiB, or a negative errno. */
 long bv_rss_kib(pid_t pid);
+/* On-CPU time of all of its threads, ns; negative when it is gone. */
+double bv_cpu_ns(pid_t pid);
 
 int bench_syscalls(bool baseline_only);
 int bench_lifecycle(void);

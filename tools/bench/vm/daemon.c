@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "bench_vm.h"
@@ -149,4 +150,33 @@ long bv_rss_kib(pid_t pid)
 			break;
 	fclose(f);
 	return kib;
+}
+
+/* CPU time of every thread of `pid` (its first schedstat field, ns):
+ * what the daemon itself spent, apart from waiting for a CPU or a peer. */
+double bv_cpu_ns(pid_t pid)
+{
+	char path[300];
+	unsigned long long ns, sum = 0;
+	struct dirent *e;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue; /* a thread that just exited */
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(dir);
+	return (double)sum;
 }
