@@ -145,7 +145,8 @@ static int bench_open(struct bench *b)
 		err = -errno;
 		fprintf(stderr,
 			"bench_decision: error: loading 'bench_decide': %s\n"
-			"hint: run as root on a kernel with BPF_PROG_TYPE_SYSCALL (5.14+)\n",
+			"hint: run as root on a kernel that can test-run raw_tp programs and has "
+			"bpf_loop (5.17+)\n",
 			strerror(errno));
 		return err;
 	}

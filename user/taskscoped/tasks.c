@@ -329,9 +329,11 @@ int task_start(struct daemon *d, const char *policy_text, const char *policy_fil
 	err = choose_deadline(d, t, ttl_ns, t->name, msg, msg_size, code);
 	if (err)
 		goto cleanup;
-	/* Rules first, state last: a member can act only once both exist. */
+	/* Rules first, state last: a member can act only once both exist.
+	 * task_sync_kernel writes each rule once and records the keys that
+	 * the end deletes. */
 	ts_ruleset_task_state(t->rs, t->deadline_ns, &kt);
-	err = ts_ruleset_apply(d->k, t->id, t->rs);
+	err = task_sync_kernel(d, t);
 	if (!err)
 		err = ts_kernel_task_set(d->k, t->id, &kt);
 	if (err) {
@@ -340,7 +342,6 @@ int task_start(struct daemon *d, const char *policy_text, const char *policy_fil
 			   strerror(-err));
 		goto cleanup;
 	}
-	task_sync_kernel(d, t); /* records what was written */
 	err = secrets_start(d, t, policy, want_env, env, msg, msg_size);
 	if (err) {
 		ts_kernel_revoke(d->k, t->id);
