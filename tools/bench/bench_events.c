@@ -201,9 +201,11 @@ static int ring_fill(struct bench_bpf *skel, struct bench_io *io, __u32 count, _
 	if (bpf_map_update_elem(fd, &zero, io, BPF_ANY) ||
 	    bpf_prog_test_run_opts(bpf_program__fd(skel->progs.bench_decide), &opts) ||
 	    bpf_map_lookup_elem(fd, &zero, io)) {
+		int err = -errno;
+
 		fprintf(stderr, "bench_events: error: test run of 'bench_decide': %s\n",
-			strerror(errno));
-		return -errno;
+			strerror(-err));
+		return err;
 	}
 	*taken = io->allowed;
 	return 0;

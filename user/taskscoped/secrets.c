@@ -70,6 +70,7 @@ static void secrets_dir_of(struct daemon *d, __u64 id, char *buf, size_t size)
 int secrets_init(struct daemon *d)
 {
 	struct stat st;
+	int err;
 
 	if (!d->cfg.secrets_dir[0] &&
 	    (size_t)snprintf(d->cfg.secrets_dir, sizeof(d->cfg.secrets_dir), "%s/secrets",
@@ -78,13 +79,15 @@ int secrets_init(struct daemon *d)
 		return -ENAMETOOLONG;
 	}
 	if (mkdir(d->cfg.secrets_dir, 0755) && errno != EEXIST) {
+		err = -errno;
 		ts_err("cannot create secrets directory '%s': %s", d->cfg.secrets_dir,
-		       strerror(errno));
-		return -errno;
+		       strerror(-err));
+		return err;
 	}
 	if (stat(d->cfg.secrets_dir, &st)) {
-		ts_err("cannot stat '%s': %s", d->cfg.secrets_dir, strerror(errno));
-		return -errno;
+		err = -errno;
+		ts_err("cannot stat '%s': %s", d->cfg.secrets_dir, strerror(-err));
+		return err;
 	}
 	return ts_kernel_set_secrets_dev(d->k, st.st_dev);
 }
@@ -134,7 +137,7 @@ static int run_helper(const char *command, const char *file, uid_t uid, gid_t gi
 		      const char *task_id, const char *ttl, const char *spiffe, __u64 timeout_ns,
 		      struct secret_buf *out, size_t max, char *why, size_t why_size)
 {
-	int outp[2], errp[2], status, rc = 0;
+	int outp[2], errp[2], status, rc = 0, err;
 	char copy[4096], *argv[MAX_ARGS], err_text[256] = "";
 	size_t err_len = 0;
 	__u64 deadline = now_boot_ns() + timeout_ns;
@@ -144,9 +147,17 @@ static int run_helper(const char *command, const char *file, uid_t uid, gid_t gi
 		snprintf(why, why_size, "empty command");
 		return -EINVAL;
 	}
-	if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
-		snprintf(why, why_size, "cannot create pipes: %s", strerror(errno));
-		return -errno;
+	if (pipe2(outp, O_CLOEXEC)) {
+		err = -errno;
+		snprintf(why, why_size, "cannot create pipes: %s", strerror(-err));
+		return err;
+	}
+	if (pipe2(errp, O_CLOEXEC)) {
+		err = -errno;
+		close(outp[0]);
+		close(outp[1]);
+		snprintf(why, why_size, "cannot create pipes: %s", strerror(-err));
+		return err;
 	}
 	pid = fork();
 	if (pid == 0) {

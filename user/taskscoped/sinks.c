@@ -119,8 +119,10 @@ static int file_open(struct sink *k)
 
 	k->fd = open(k->cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (k->fd < 0) {
-		ts_err("sink '%s': cannot open: %s", k->name, strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		ts_err("sink '%s': cannot open: %s", k->name, strerror(-err));
+		return err;
 	}
 	k->size = fstat(k->fd, &st) ? 0 : (__u64)st.st_size;
 	return 0;

@@ -223,8 +223,10 @@ int state_init(struct daemon *d)
 	snprintf(dir, sizeof(dir), "%s/tasks", d->cfg.state_dir);
 	if ((mkdir(d->cfg.state_dir, 0755) && errno != EEXIST) ||
 	    (mkdir(dir, 0700) && errno != EEXIST)) {
-		ts_err("cannot create state directory '%s': %s", dir, strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		ts_err("cannot create state directory '%s': %s", dir, strerror(-err));
+		return err;
 	}
 	return 0;
 }

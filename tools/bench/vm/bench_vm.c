@@ -53,9 +53,11 @@ int bv_pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set)) {
+		int err = -errno;
+
 		fprintf(stderr, "bench_vm: warning: cannot pin to cpu %d: %s\n", cpu,
-			strerror(errno));
-		return -errno;
+			strerror(-err));
+		return err;
 	}
 	return 0;
 }
@@ -114,8 +116,9 @@ int bv_enroll(struct ts_kernel *k, __u64 task_id, pid_t pid)
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), err;
 
 	if (pidfd < 0) {
-		fprintf(stderr, "bench_vm: error: pidfd_open %d: %s\n", (int)pid, strerror(errno));
-		return -errno;
+		err = -errno;
+		fprintf(stderr, "bench_vm: error: pidfd_open %d: %s\n", (int)pid, strerror(-err));
+		return err;
 	}
 	err = ts_kernel_enroll_pidfd(k, task_id, pidfd);
 	close(pidfd);

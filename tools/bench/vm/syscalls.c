@@ -190,9 +190,10 @@ static int measure_programs(struct ts_kernel *k, __u64 task_id, struct figures *
 	double ns;
 
 	if (stats < 0) {
+		err = -errno;
 		fprintf(stderr, "bench_vm: error: cannot enable BPF run time statistics: %s\n",
-			strerror(errno));
-		return -errno;
+			strerror(-err));
+		return err;
 	}
 	for (op = 0; op < OP_MAX && !err; op++) {
 		programs_run_ns(&before);
