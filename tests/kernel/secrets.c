@@ -22,6 +22,7 @@
 #define EVENTS DIR "/events.jsonl"
 #define VALUE "s3cr3t-value-7f1c"
 #define REVOKED DIR "/revoked.log"
+#define FILE_VALUE "c0pied-f1le-9a2e"
 
 static int probe(int argc, char **argv)
 {
@@ -31,6 +32,15 @@ static int probe(int argc, char **argv)
 		const char *v = getenv(argv[3]);
 
 		return v && !strcmp(v, VALUE) ? 0 : 1;
+	}
+	if (argc >= 5 && !strcmp(argv[2], "has")) {
+		char buf[256] = "";
+		int fd = open(argv[3], O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		return n >= 0 && !strcmp(buf, argv[4]) ? 0 : 1;
 	}
 	if (argc >= 3 && !strcmp(argv[2], "sleep"))
 		for (;;)
@@ -64,6 +74,15 @@ static void setup(void)
 		     " \"secrets\": [{\"name\": \"TOKEN\", \"source\": \"exec:" DIR "/mint\",\n"
 		     "              \"deliver\": [\"file\", \"env\"], \"revoke\": \"exec:" DIR "/revoke\"}]}",
 		     kd_self);
+	write_policy(DIR "/source-token", FILE_VALUE);
+	write_policy(DIR "/file-secret.json",
+		     "{\"name\": \"kt-file\", \"exec\": {\"allow\": [\"/bin/\", \"%s\"]},\n"
+		     " \"file\": {\"read\": [\"/\"]},\n"
+		     " \"secrets\": [{\"name\": \"COPY\", \"source\": \"file:" DIR "/source-token\"}]}",
+		     kd_self);
+	write_policy(DIR "/file-missing.json",
+		     "{\"name\": \"kt-file-missing\", \"file\": {\"read\": [\"/\"]},\n"
+		     " \"secrets\": [{\"name\": \"COPY\", \"source\": \"file:" DIR "/no-such-token\"}]}");
 	write_policy(DIR "/other.json",
 		     "{\"name\": \"kt-other\", \"exec\": {\"allow\": [\"/bin/\", \"%s\"]},\n"
 		     " \"file\": {\"read\": [\"/\"]}}",
@@ -257,6 +276,31 @@ static void failing_mint_leaves_nothing(void)
 	expect_nothing_left("kt-flood");
 }
 
+/* file: a copy made as the task starts; later changes to the source do not
+ * reach it, and a source that cannot be read fails the start. */
+static void file_source_is_copied(void)
+{
+	char id[256], out[4096], path[512];
+	struct stat st;
+
+	KT_EXPECT_EQ(tscli(id, sizeof(id), "start", "--policy", DIR "/file-secret.json", NULL), 0);
+	first_line(id);
+	snprintf(path, sizeof(path), SECRETS "/%s/COPY", id);
+	KT_EXPECT(!stat(path, &st), "no secret file at %s", path);
+	KT_EXPECT_EQ(st.st_mode & 07777, 0400);
+	write_policy(DIR "/source-token", "changed after the start");
+	KT_EXPECT_EQ(tscli(out, sizeof(out), "enroll", id, "--", kd_self, "probe", "has", path,
+			   FILE_VALUE, NULL),
+		     0);
+	KT_EXPECT_EQ(kt_open_errno(path, O_RDONLY), EACCES);
+	KT_EXPECT_EQ(tscli(out, sizeof(out), "end", id, NULL), 0);
+	KT_EXPECT(stat(path, &st) && errno == ENOENT, "%s is still there after the end", path);
+	write_policy(DIR "/source-token", FILE_VALUE);
+	KT_EXPECT_EQ(tscli(out, sizeof(out), "start", "--policy", DIR "/file-missing.json", NULL), 1);
+	KT_EXPECT(strstr(out, "secret 'COPY'"), "a missing source said: %s", out);
+	expect_nothing_left("kt-file-missing");
+}
+
 /* The value is in its file and in a run's environment, nowhere else. */
 static void value_never_leaks(void)
 {
@@ -294,6 +338,7 @@ int main(int argc, char **argv)
 		{ "end removes the secret and revokes it once", end_removes_and_revokes_once },
 		{ "kill -9, ttl passes, restart: removed and revoked", crash_ttl_restart_revokes },
 		{ "a hanging or flooding mint leaves nothing", failing_mint_leaves_nothing },
+		{ "a file: source is copied at start", file_source_is_copied },
 		{ "the value never leaks", value_never_leaks },
 		{ "(stop taskscoped, tear down)", stop_daemon },
 		{ 0 },
