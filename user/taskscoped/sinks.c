@@ -335,15 +335,22 @@ static int file_write_lines(struct sink *k, const char *buf, size_t len)
 	return err;
 }
 
-static void deliver_batch(struct sink *k, const char *buf, size_t len, unsigned int records)
+/* The writer's counts, under the lock that sinks_stats() reads them with. */
+static void account(struct sink *k, int err, unsigned int records)
 {
-	int err = k->cfg.type == SINK_FILE ? file_write_lines(k, buf, len)
-					   : write_all(STDOUT_FILENO, buf, len);
-
+	pthread_mutex_lock(&k->mu);
 	if (err)
 		k->st.errors++;
 	else
 		k->st.written += records;
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void deliver_batch(struct sink *k, const char *buf, size_t len, unsigned int records)
+{
+	account(k, k->cfg.type == SINK_FILE ? file_write_lines(k, buf, len)
+					    : write_all(STDOUT_FILENO, buf, len),
+		records);
 }
 
 /* Write one record; on a dead destination, wait and retry (TCP) so that
@@ -364,11 +371,9 @@ static void deliver(struct sink *k, const char *line, size_t len, int severity)
 					 severity);
 			err = n ? syslog_send(k, k->frame, n) : 0;
 		}
-		if (!err) {
-			k->st.written++;
+		account(k, err, 1);
+		if (!err)
 			return;
-		}
-		k->st.errors++;
 		if (k->cfg.type != SINK_SYSLOG || k->cfg.transport != SYSLOG_TCP)
 			return; /* a datagram or a file: move on */
 		/* Reconnect with exponential backoff, up to 30 s; give up on

@@ -40,7 +40,8 @@ struct sink_stats {
 int sinks_open(const struct sink_cfg *cfg, unsigned int n, const char *hostname,
 	       struct sinks **out);
 /* Queue one line (with its '\n') for every sink; `severity` is the OCSF
- * severity_id, mapped to a syslog severity. Never blocks. */
+ * severity_id, mapped to a syslog severity. A full queue waits a bounded
+ * time for its writer (see SPACE_WAIT_NS), then counts a drop. */
 void sinks_write(struct sinks *s, const char *line, size_t len, int severity);
 /* Reopen files and reconnect sockets (SIGHUP). */
 void sinks_reopen(struct sinks *s);
