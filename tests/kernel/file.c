@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "ktest.h"
+#include "ts_log.h"
 #include "uring.h"
 
 #define ROOT "/tmp/kt-file"
@@ -365,9 +366,21 @@ static void audit_mode_allows_and_logs(void)
 	KT_EXPECT_EQ(t.denied[TS_KIND_FILE], 1);
 }
 
+/* The library's first error, kept instead of printed: room for a whole
+ * over-long path and the words after it. */
+#define SAID_MAX (TS_PATH_MAX + 256)
+
+static void keep_message(enum ts_log_level level, const char *msg, void *ctx)
+{
+	char *out = ctx;
+
+	if (level == TS_LOG_ERROR && !*out)
+		snprintf(out, SAID_MAX, "%s", msg);
+}
+
 static void too_long_rule_refused(void)
 {
-	char path[TS_PATH_MAX + 8];
+	char path[TS_PATH_MAX + 8], said[SAID_MAX] = "";
 	__u64 id = kt_task_id();
 	struct ts_path_rule r = { .now = { .rule_id = 1, .action = TS_ACTION_ALLOW } };
 	size_t n, m;
@@ -376,7 +389,12 @@ static void too_long_rule_refused(void)
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
 	kt_task_create(id);
+	ts_log_set_sink(keep_message, said);
 	KT_EXPECT_EQ(ts_kernel_path_rule_set(kt_kernel, id, path, &r), -ENAMETOOLONG);
+	ts_log_set_sink(NULL, NULL);
+	/* Refused with a message naming the rule and the limit, never cut. */
+	KT_EXPECT(strstr(said, "rule path '/aaa") && strstr(said, "is longer than the"),
+		  "the refusal said: '%.80s'", said);
 	KT_EXPECT(!ts_kernel_rule_count(kt_kernel, id, &n, &m), "rule count");
 	KT_EXPECT_EQ(n, 0);
 }
